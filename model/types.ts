@@ -1,0 +1,83 @@
+/**
+ * Contracts of the model layer: the architecture, its weights in one runtime-neutral layout, and
+ * the manifest that travels with every checkpoint and every exported model.
+ */
+import type { FeatureConfig } from '../features/types.js';
+
+/** A stacked bidirectional LSTM classifier over feature frames. */
+export interface ModelArchitecture {
+  /** Frames per input window (T) and features per frame (F). */
+  inputFrames: number;
+  inputDim: number;
+  /** Units per direction of each stacked bidirectional LSTM layer (>= 2 layers). */
+  lstmUnits: number[];
+  /** How the last LSTM layer's sequence becomes one vector. */
+  pooling: 'mean' | 'last';
+  /** Hidden dense layer (ReLU) size before the classifier, or 0 for none. */
+  hiddenUnits: number;
+  numClasses: number;
+  /** Dropout rate used in training only (not part of inference). */
+  dropout: number;
+}
+
+/**
+ * Weights of one LSTM direction in TensorFlow.js layout and gate order (i, f, c, o):
+ * kernel [inputDim, 4*units], recurrentKernel [units, 4*units], bias [4*units], all row-major.
+ * The cell is the textbook one with true sigmoid gates and tanh cell/output activations.
+ */
+export interface LstmDirectionWeights {
+  kernel: Float32Array;
+  recurrentKernel: Float32Array;
+  bias: Float32Array;
+}
+
+export interface BiLstmLayerWeights {
+  inputDim: number;
+  units: number;
+  forward: LstmDirectionWeights;
+  backward: LstmDirectionWeights;
+}
+
+/** Dense layer: y = x * kernel + bias, kernel [inDim, outDim] row-major. */
+export interface DenseWeights {
+  inDim: number;
+  outDim: number;
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+/**
+ * All weights of a classifier. The forward pass:
+ *   h0 = input [batch, T, F]
+ *   for each layer: h = concat(forwardLSTM(h), reverse(backwardLSTM(reverse(h)))) on the feature axis
+ *   pooled = mean over time of h, or (pooling 'last') concat(forward h at t=T-1, backward h at t=0)
+ *   if hidden: pooled = relu(pooled * hidden.kernel + hidden.bias)
+ *   logits = pooled * output.kernel + output.bias;  probabilities = softmax(logits / temperature)
+ */
+export interface ModelWeights {
+  architecture: ModelArchitecture;
+  lstm: BiLstmLayerWeights[];
+  hidden: DenseWeights | null;
+  output: DenseWeights;
+}
+
+/** Everything a runtime needs to rebuild the front-end and read the outputs. */
+export interface ModelManifest {
+  formatVersion: 1;
+  name: string;
+  task: string;
+  labels: string[];
+  features: FeatureConfig;
+  architecture: ModelArchitecture;
+  /** Softmax temperature fitted on validation data (1 = none). */
+  temperature: number;
+  training: {
+    data: { path: string; items: number; perSplit: Record<string, number> }[];
+    seed: number;
+    epochs: number;
+    backend: string;
+    createdAt: string;
+    command?: string;
+  };
+  metrics: Record<string, number>;
+}
