@@ -1,6 +1,17 @@
 import type { Command } from 'commander';
+import { registerDatasetInfoCommand } from './dataset-info.js';
+import { registerEvaluateCommand } from './evaluate.js';
+import { registerExportCommand } from './export.js';
+import { registerSynthCommand } from './synth.js';
+import { registerTrainCommand } from './train.js';
+import { registerTranscribeCommand } from './transcribe.js';
 
 /** Each sub-command lives in its own module and adds itself here. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerSynthCommand(program);
+  registerDatasetInfoCommand(program);
+  registerTrainCommand(program);
+  registerExportCommand(program);
+  registerTranscribeCommand(program);
+  registerEvaluateCommand(program);
 }

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { DEFAULT_REPORT_DIR, EVALUATE_SPLITS, runEvaluate, type EvaluateSplit } from '../pipeline/evaluate.js';
+import { oneOf, positiveInt } from './options.js';
+
+interface EvaluateCliOptions {
+  data: string;
+  model?: string;
+  split: EvaluateSplit;
+  json: boolean;
+  reportDir: string;
+  batchSize: number;
+  worst: number;
+}
+
+export function registerEvaluateCommand(program: Command): void {
+  program
+    .command('evaluate')
+    .description('accuracy, per-class precision/recall/F1 and confusion matrix of a model on a Speech Commands-layout dataset')
+    .requiredOption('--data <dir>', 'dataset folder')
+    .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
+    .option('--split <split>', 'test, validation, train or all', oneOf('--split', EVALUATE_SPLITS), 'test')
+    .option('--json', 'print the report as JSON instead of text', false)
+    .option('--report-dir <dir>', 'folder for report.json, confusion-matrix.html and worst-clips.csv', DEFAULT_REPORT_DIR)
+    .option('--batch-size <n>', 'clips per model run', positiveInt('--batch-size'), 64)
+    .option('--worst <n>', 'misclassified clips to list', positiveInt('--worst'), 50)
+    .action(async (opts: EvaluateCliOptions) => {
+      await runEvaluate({
+        data: opts.data,
+        modelPath: opts.model,
+        split: opts.split,
+        json: opts.json,
+        reportDir: opts.reportDir,
+        batchSize: opts.batchSize,
+        worst: opts.worst,
+      });
+    });
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { runTrainJob } from '../model/train-job.js';
+import type { Task } from '../datasets/types.js';
+import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
+
+interface TrainCliOptions {
+  data: string[];
+  out: string;
+  task: Task;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  patience: number;
+  plateauDecay: number;
+  labelSmoothing: number;
+  seed: number;
+  units: number[];
+  hidden: number;
+  pooling: 'mean' | 'last';
+  dropout: number;
+  resume: boolean;
+  limit: number;
+  cacheDir?: string;
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train a bidirectional stacked LSTM on one or more Speech Commands-layout datasets')
+    .requiredOption('--data <dir>', 'dataset folder (repeat for several)', collect)
+    .requiredOption('--out <runDir>', 'run folder: checkpoints, curves, manifest')
+    .option('--task <task>', 'label set: 12 or 35', oneOf('--task', ['12', '35'] as const), '12')
+    .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 30)
+    .option('--batch-size <n>', 'clips per training step', positiveInt('--batch-size'), 64)
+    .option('--lr <rate>', 'Adam learning rate', numberIn('--lr', 1e-6, 1), 2e-3)
+    .option('--patience <n>', 'stop after this many epochs without validation improvement', positiveInt('--patience'), 6)
+    .option('--plateau-decay <f>', 'learning-rate factor after an epoch without improvement', numberIn('--plateau-decay', 0.01, 1), 0.5)
+    .option('--label-smoothing <f>', 'label smoothing', numberIn('--label-smoothing', 0, 0.5), 0.05)
+    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
+    .option('--units <list>', 'LSTM units per direction for each stacked layer', intList('--units'), [64, 64])
+    .option('--hidden <n>', 'hidden dense units (0 = none)', nonNegativeInt('--hidden'), 64)
+    .option('--pooling <kind>', 'mean or last', oneOf('--pooling', ['mean', 'last'] as const), 'mean')
+    .option('--dropout <rate>', 'dropout during training', numberIn('--dropout', 0, 0.9), 0.1)
+    .option('--resume', 'continue an interrupted run from RUN_DIR/last.ckpt', false)
+    .option('--limit <n>', 'at most N clips per split and dataset (0 = all)', nonNegativeInt('--limit'), 0)
+    .option('--cache-dir <dir>', 'feature cache folder (default ~/.cache/kws/features)')
+    .action(async (opts: TrainCliOptions) => {
+      const result = await runTrainJob({
+        data: opts.data,
+        runDir: opts.out,
+        task: opts.task,
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        learningRate: opts.lr,
+        patience: opts.patience,
+        plateauDecay: opts.plateauDecay,
+        labelSmoothing: opts.labelSmoothing,
+        seed: opts.seed,
+        lstmUnits: opts.units,
+        hiddenUnits: opts.hidden,
+        pooling: opts.pooling,
+        dropout: opts.dropout,
+        resume: opts.resume,
+        limitPerSplit: opts.limit,
+        cacheDir: opts.cacheDir,
+        command: `kws ${process.argv.slice(2).join(' ')}`,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`best checkpoint: ${opts.out}/best.ckpt${result.testAccuracy === null ? '' : ` (test accuracy ${(100 * result.testAccuracy).toFixed(2)}%)`}\n`);
+    });
+}

@@ -1,0 +1,24 @@
+/**
+ * Label sets of the two tasks. Task '35' uses `_silence_`, `_unknown_` and the 35 words, in that
+ * order (the 12-class order extended): silence keeps the model from firing on noise, and
+ * `_unknown_` takes words outside the 35 (e.g. the extra words `kws synth` writes); it may be empty.
+ */
+import { COMMANDS_12, LABELS_12, SILENCE_LABEL, UNKNOWN_LABEL, WORDS_35, type Task } from './types.js';
+
+export const LABELS_35: readonly string[] = [SILENCE_LABEL, UNKNOWN_LABEL, ...WORDS_35];
+
+export function labelsForTask(task: Task): readonly string[] {
+  if (task === '12') return LABELS_12;
+  if (task === '35') return LABELS_35;
+  throw new TypeError(`task must be '12' or '35', got ${JSON.stringify(task)}`);
+}
+
+const COMMAND_SET: ReadonlySet<string> = new Set(COMMANDS_12);
+const WORD_35_SET: ReadonlySet<string> = new Set(WORDS_35);
+
+/** The label a recorded word gets in a task. */
+export function labelForWord(word: string, task: Task): string {
+  if (word === SILENCE_LABEL) return SILENCE_LABEL;
+  const known = task === '12' ? COMMAND_SET : WORD_35_SET;
+  return known.has(word) ? word : UNKNOWN_LABEL;
+}

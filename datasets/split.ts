@@ -1,0 +1,86 @@
+/**
+ * Train/validation/test assignment exactly as the Speech Commands README's `which_set`: a file's
+ * split depends only on a hash of its speaker part, so it never moves when files are added and a
+ * speaker's clips all land in the same split.
+ */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import type { Split } from './types.js';
+
+/** The README's MAX_NUM_WAVS_PER_CLASS: 2^27 - 1. */
+export const MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1;
+const HASH_MODULUS = BigInt(MAX_NUM_WAVS_PER_CLASS + 1);
+
+export interface SplitPercentages {
+  validationPercent: number;
+  testPercent: number;
+}
+
+export const DEFAULT_SPLIT: SplitPercentages = { validationPercent: 10, testPercent: 10 };
+
+/** The README's hash_name: the file's base name with `_nohash_` and everything after it removed. */
+export function hashName(fileName: string): string {
+  return basename(fileName).replace(/_nohash_.*$/s, '');
+}
+
+/** The README's percentage_hash of a hash name: a number in [0, 100]. */
+export function percentageHash(key: string): number {
+  const hex = createHash('sha1').update(key, 'utf8').digest('hex');
+  return Number(BigInt(`0x${hex}`) % HASH_MODULUS) * (100 / MAX_NUM_WAVS_PER_CLASS);
+}
+
+function checkPercentages({ validationPercent, testPercent }: SplitPercentages): void {
+  for (const [name, value] of [['validationPercent', validationPercent], ['testPercent', testPercent]] as const) {
+    if (!Number.isFinite(value) || value < 0 || value > 100) throw new RangeError(`${name} must be in [0, 100], got ${value}`);
+  }
+  if (validationPercent + testPercent > 100) {
+    throw new RangeError(`validationPercent + testPercent must be at most 100, got ${validationPercent} + ${testPercent}`);
+  }
+}
+
+/** The split of a hash key (a speaker id, or a README hash name). */
+export function splitForKey(key: string, percentages: SplitPercentages = DEFAULT_SPLIT): Split {
+  checkPercentages(percentages);
+  const p = percentageHash(key);
+  if (p < percentages.validationPercent) return 'validation';
+  if (p < percentages.validationPercent + percentages.testPercent) return 'test';
+  return 'train';
+}
+
+/** `which_set(filename, validation_percentage, testing_percentage)` of the Speech Commands README. */
+export function whichSet(fileName: string, percentages: SplitPercentages = DEFAULT_SPLIT): Split {
+  return splitForKey(hashName(fileName), percentages);
+}
+
+/**
+ * How a layout names its files:
+ * - 'speech-commands': `SPEAKER_nohash_N.wav` (word folders of the full dataset, and `kws synth`);
+ * - 'unknown-prefixed': `WORD_SPEAKER_nohash_N.wav` (`_unknown_/` of the 12-class test set);
+ * - 'digits': `DIGIT_SPEAKER_INDEX.wav` (Free Spoken Digit Dataset).
+ */
+export type FileNameLayout = 'speech-commands' | 'unknown-prefixed' | 'digits';
+
+/** The speaker id a file name carries, or null when the name does not follow the layout. */
+export function speakerOf(fileName: string, layout: FileNameLayout): string | null {
+  const name = basename(fileName);
+  switch (layout) {
+    case 'speech-commands': {
+      const m = /^([^_]+)_nohash_\d+\.wav$/i.exec(name);
+      return m ? m[1]! : null;
+    }
+    case 'unknown-prefixed': {
+      const m = /^[^_]+_([^_]+)_nohash_\d+\.wav$/i.exec(name);
+      return m ? m[1]! : null;
+    }
+    case 'digits': {
+      const m = /^\d+_([^_]+)_\d+\.wav$/i.exec(name);
+      return m ? m[1]! : null;
+    }
+  }
+}
+
+/** The word prefix of an `_unknown_/WORD_SPEAKER_nohash_N.wav` name, or null. */
+export function unknownWordOf(fileName: string): string | null {
+  const m = /^([^_]+)_[^_]+_nohash_\d+\.wav$/i.exec(basename(fileName));
+  return m ? m[1]!.toLowerCase() : null;
+}

@@ -1,0 +1,23 @@
+/** Why a wav file could not be turned into samples. */
+export type WavErrorCode =
+  | 'unreadable'
+  | 'not-riff-wave'
+  | 'truncated'
+  | 'header-overclaims'
+  | 'empty'
+  | 'unsupported-encoding'
+  | 'bad-format'
+  | 'non-finite';
+
+/** A wav file that cannot be decoded; the message starts with the file name. */
+export class WavError extends Error {
+  override readonly name = 'WavError';
+  readonly file: string;
+  readonly code: WavErrorCode;
+
+  constructor(file: string, code: WavErrorCode, problem: string, options?: { cause?: unknown }) {
+    super(`${file}: ${problem}`, options);
+    this.file = file;
+    this.code = code;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Wav file decoding: container validation (riff.ts), sample decoding with `wav-decoder`, downmix to
+ * mono and resampling to TARGET_SAMPLE_RATE_HZ.
+ */
+import { readFile } from 'node:fs/promises';
+import wavDecoder from 'wav-decoder';
+import { TARGET_SAMPLE_RATE_HZ, type DecodedAudio } from '../types.js';
+import { WavError } from './errors.js';
+import { parseWavLayout, type WavLayout } from './riff.js';
+import { MAX_RESAMPLE_RATE_HZ, resample } from './resample.js';
+
+const CANONICAL_HEADER_BYTES = 44;
+const FLOAT32_MAX = 3.4028234663852886e38;
+/** libsamplerate converts at most 256:1, so 16 kHz can be reached from 63 Hz upwards. */
+const MIN_SOURCE_RATE_HZ = Math.ceil(TARGET_SAMPLE_RATE_HZ / 256);
+
+/** Reads and decodes a wav file; any file-system failure becomes a WavError 'unreadable'. */
+export async function readWav(path: string): Promise<DecodedAudio> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new WavError(path, 'unreadable', `cannot read the file (${reason})`, { cause: err });
+  }
+  return decodeWav(bytes, path);
+}
+
+/**
+ * Decodes wav bytes to mono samples at 16 kHz. Integer PCM is scaled by 2^(bits-1) on both sides
+ * (16-bit 16384 -> 0.5, -32768 -> -1); 8-bit is unsigned with 128 as zero; float is taken as is.
+ * `fileName` only labels errors.
+ */
+export async function decodeWav(bytes: Uint8Array, fileName: string): Promise<DecodedAudio> {
+  const layout = parseWavLayout(bytes, fileName);
+  if (layout.sampleRateHz !== TARGET_SAMPLE_RATE_HZ && (layout.sampleRateHz < MIN_SOURCE_RATE_HZ || layout.sampleRateHz > MAX_RESAMPLE_RATE_HZ)) {
+    throw new WavError(fileName, 'bad-format', `sample rate ${layout.sampleRateHz} Hz cannot be resampled to ${TARGET_SAMPLE_RATE_HZ} Hz (supported: ${MIN_SOURCE_RATE_HZ} to ${MAX_RESAMPLE_RATE_HZ} Hz)`);
+  }
+  if (layout.encoding === 'float32' || layout.encoding === 'float64') {
+    checkFinite(bytes, layout, fileName);
+  }
+
+  let channels: Float32Array[];
+  try {
+    const decoded = wavDecoder.decode.sync(canonicalWav(bytes, layout), { symmetric: true });
+    channels = decoded.channelData;
+  } catch (err) {
+    // Not expected after validation; kept typed so callers see which file failed.
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new WavError(fileName, 'bad-format', `wav-decoder failed: ${reason}`, { cause: err });
+  }
+
+  const mono = downmix(channels);
+  const samples = layout.sampleRateHz === TARGET_SAMPLE_RATE_HZ ? mono : await resample(mono, layout.sampleRateHz, TARGET_SAMPLE_RATE_HZ);
+  return {
+    samples,
+    sampleRateHz: TARGET_SAMPLE_RATE_HZ,
+    source: {
+      sampleRateHz: layout.sampleRateHz,
+      channels: layout.channels,
+      encoding: layout.encoding,
+      durationSeconds: layout.frames / layout.sampleRateHz,
+    },
+  };
+}
+
+/**
+ * A minimal copy of the file for wav-decoder: a 44-byte PCM/float header (so it never sees
+ * WAVE_FORMAT_EXTENSIBLE, extra chunks or odd sizes) followed by the validated sample frames.
+ * 8-bit samples are widened to 16-bit and 24-bit to 32-bit, because wav-decoder's symmetric 8-bit
+ * scaling puts zero at 127.5 and its 24-bit reader turns -2^23 into +1; widening by whole bytes
+ * keeps every value exact.
+ */
+function canonicalWav(bytes: Uint8Array, layout: WavLayout): ArrayBuffer {
+  const { encoding, channels, frames, dataOffset, bytesPerSample } = layout;
+  const outBytesPerSample = encoding === 'pcm8' ? 2 : encoding === 'pcm24' ? 4 : bytesPerSample;
+  const sampleCount = frames * channels;
+  const dataBytes = sampleCount * outBytesPerSample;
+  const buffer = new ArrayBuffer(CANONICAL_HEADER_BYTES + dataBytes);
+  const view = new DataView(buffer);
+  const isFloat = encoding === 'float32' || encoding === 'float64';
+  writeAscii(view, 0, 'RIFF');
+  view.setUint32(4, CANONICAL_HEADER_BYTES - 8 + dataBytes, true);
+  writeAscii(view, 8, 'WAVE');
+  writeAscii(view, 12, 'fmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, isFloat ? 3 : 1, true);
+  view.setUint16(22, channels, true);
+  view.setUint32(24, layout.sampleRateHz, true);
+  view.setUint32(28, layout.sampleRateHz * channels * outBytesPerSample, true);
+  view.setUint16(32, channels * outBytesPerSample, true);
+  view.setUint16(34, outBytesPerSample * 8, true);
+  writeAscii(view, 36, 'data');
+  view.setUint32(40, dataBytes, true);
+
+  if (encoding === 'pcm8') {
+    for (let i = 0; i < sampleCount; i++) {
+      view.setInt16(CANONICAL_HEADER_BYTES + 2 * i, (bytes[dataOffset + i]! - 128) << 8, true);
+    }
+  } else if (encoding === 'pcm24') {
+    for (let i = 0, src = dataOffset; i < sampleCount; i++, src += 3) {
+      const widened = (bytes[src]! << 8) | (bytes[src + 1]! << 16) | (bytes[src + 2]! << 24);
+      view.setInt32(CANONICAL_HEADER_BYTES + 4 * i, widened, true);
+    }
+  } else {
+    new Uint8Array(buffer, CANONICAL_HEADER_BYTES).set(bytes.subarray(dataOffset, dataOffset + dataBytes));
+  }
+  return buffer;
+}
+
+/** Rejects NaN and infinite float samples (and float64 values beyond float32 range). */
+function checkFinite(bytes: Uint8Array, layout: WavLayout, fileName: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + layout.dataOffset, layout.frames * layout.channels * layout.bytesPerSample);
+  const is64 = layout.encoding === 'float64';
+  const count = layout.frames * layout.channels;
+  for (let i = 0; i < count; i++) {
+    const value = is64 ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
+    if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
+      const frame = Math.floor(i / layout.channels);
+      const where = layout.channels > 1 ? `frame ${frame}, channel ${i % layout.channels}` : `sample ${frame}`;
+      const what = Number.isFinite(value) ? `${value}, beyond float32 range` : String(value);
+      throw new WavError(fileName, 'non-finite', `${layout.encoding} ${where} is ${what}`);
+    }
+  }
+}
+
+/** Mean of the channels; a mono file's channel is returned as is (wav-decoder allocated it). */
+function downmix(channels: Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0]!;
+  const length = channels[0]!.length;
+  const mono = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    let sum = 0;
+    for (const channel of channels) sum += channel[i]!;
+    mono[i] = sum / channels.length;
+  }
+  return mono;
+}
+
+function writeAscii(view: DataView, offset: number, text: string): void {
+  for (let i = 0; i < text.length; i++) view.setUint8(offset + i, text.charCodeAt(i));
+}

@@ -1,0 +1,61 @@
+/**
+ * `kws export`: checkpoint -> ONNX file, with the parity proof run every time: the exported graph
+ * in onnxruntime, the tfjs network and the plain-TypeScript reference must agree on real and random
+ * inputs before the file is kept.
+ */
+import { writeFileAtomic } from '../pipeline/atomic.js';
+import { SeededRandom } from '../pipeline/random.js';
+import type { Checkpoint } from './checkpoint.js';
+import { buildOnnxModel, ONNX_OPSET_VERSION } from './onnx/export.js';
+import { verifyOnnxExport, checkOnnxWithPython } from './onnx/verify.js';
+
+/** The largest difference in output probabilities that counts as "the same model". */
+export const PARITY_TOLERANCE = 1e-4;
+
+export interface ExportReport {
+  ok: boolean;
+  lines: string[];
+  maxAbsDiffOrtVsTfjs: number | null;
+  maxAbsDiffOrtVsReference: number;
+}
+
+/** Normal-ish inputs (features are normalised per utterance, so N(0,1) is their range). */
+function randomClips(count: number, size: number, seed: number): Float32Array[] {
+  const rng = new SeededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const clip = new Float32Array(size);
+    for (let i = 0; i < size; i++) {
+      const u = Math.max(rng.next(), 1e-12);
+      clip[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+    }
+    return clip;
+  });
+}
+
+export async function exportCheckpointToOnnx(
+  checkpoint: Checkpoint,
+  outPath: string,
+  options: { parityClips: number; extraClips?: Float32Array[] },
+): Promise<ExportReport> {
+  const { manifest, weights } = checkpoint;
+  const bytes = buildOnnxModel(weights, manifest);
+  const size = manifest.architecture.inputFrames * manifest.architecture.inputDim;
+  const clips = [...(options.extraClips ?? []), ...randomClips(options.parityClips, size, 7)];
+  const lines: string[] = [];
+  const parity = await verifyOnnxExport(bytes, weights, clips);
+  const tfjsDiff = parity.maxAbsDiffOrtVsTfjs;
+  lines.push(
+    `parity over ${parity.clips} clips: max |onnxruntime - tfjs| = ${tfjsDiff === null ? 'n/a' : tfjsDiff.toExponential(2)}, ` +
+      `max |onnxruntime - reference| = ${parity.maxAbsDiffOrtVsReference.toExponential(2)} (tolerance ${PARITY_TOLERANCE})`,
+  );
+  const ok = parity.maxAbsDiffOrtVsReference <= PARITY_TOLERANCE && (tfjsDiff === null || tfjsDiff <= PARITY_TOLERANCE);
+  if (!ok) {
+    lines.push(`export failed the parity check; ${outPath} was not written`);
+    return { ok, lines, maxAbsDiffOrtVsTfjs: tfjsDiff, maxAbsDiffOrtVsReference: parity.maxAbsDiffOrtVsReference };
+  }
+  await writeFileAtomic(outPath, bytes);
+  lines.push(`wrote ${outPath} (${(bytes.length / 1024).toFixed(0)} KiB, opset ${ONNX_OPSET_VERSION}, labels ${manifest.labels.join(' ')})`);
+  const checked = checkOnnxWithPython(outPath);
+  lines.push(checked.ok ? 'onnx.checker.check_model(full_check=True): passed' : checked.skipped ? `onnx.checker: skipped (${checked.skipped})` : `onnx.checker: FAILED: ${checked.error}`);
+  return { ok: ok && (checked.ok || checked.skipped !== undefined), lines, maxAbsDiffOrtVsTfjs: tfjsDiff, maxAbsDiffOrtVsReference: parity.maxAbsDiffOrtVsReference };
+}

@@ -1,0 +1,243 @@
+/**
+ * Exports a classifier (`ModelWeights` + `ModelManifest`) to an ONNX model, built with the
+ * onnx-proto package's generated classes.
+ *
+ * Versions: opset 17 and IR version 8 ({@link ONNX_OPSET_VERSION}, {@link ONNX_IR_VERSION}), the
+ * newest pair that Debian's python3-onnx 1.12 checker accepts; onnxruntime-node runs them. Opset 17
+ * still takes ReduceMean's axes as an attribute (opset 18 moved them to an input).
+ *
+ * Graph (B = dynamic batch `batch`, T frames, F features, U units of a layer, C classes):
+ *   features [B,T,F] -> Transpose -> [T,B,F]
+ *   per layer: LSTM(direction=bidirectional) -> Y [T,2,B,U] -> Transpose [T,B,2,U] -> Reshape [T,B,2U]
+ *   pooling 'mean': ReduceMean over T -> [B,2U]
+ *   pooling 'last': last layer's Y_h [2,B,U] (forward final state = frame T-1, backward final
+ *                   state = frame 0) -> Transpose [B,2,U] -> Reshape [B,2U]
+ *   optional Gemm + Relu, Gemm -> logits [B,C];  Div(temperature) -> Softmax -> probabilities [B,C]
+ *
+ * LSTM weights: tfjs stores kernel [F,4U] / recurrentKernel [U,4U] / bias [4U] in gate order
+ * i,f,c,o; ONNX wants W [2,4U,F] / R [2,4U,U] / B [2,8U] (input bias then recurrent bias) in gate
+ * order i,o,f,c. {@link tfjsToOnnxLstmWeights} reorders the gate blocks and transposes; the
+ * recurrent half of B is zero because tfjs has a single bias.
+ *
+ * The manifest travels in metadata_props under `kws.manifest` (JSON), with `kws.labels`
+ * (comma-joined) for tools that only want the labels.
+ */
+import type { onnx } from 'onnx-proto';
+import type { LstmDirectionWeights, ModelManifest, ModelWeights } from '../types.js';
+import { onnxClasses } from './proto.js';
+
+export const ONNX_OPSET_VERSION = 17;
+export const ONNX_IR_VERSION = 8;
+export const MANIFEST_METADATA_KEY = 'kws.manifest';
+export const LABELS_METADATA_KEY = 'kws.labels';
+export const INPUT_NAME = 'features';
+export const LOGITS_NAME = 'logits';
+export const PROBABILITIES_NAME = 'probabilities';
+export const BATCH_DIM_PARAM = 'batch';
+
+/**
+ * For each ONNX gate slot (i, o, f, c) the tfjs gate block (order i, f, c, o) that fills it.
+ */
+export const ONNX_GATE_SOURCE_BLOCKS: readonly number[] = [0, 3, 1, 2];
+
+export interface BuildOnnxOptions {
+  /**
+   * Override of {@link ONNX_GATE_SOURCE_BLOCKS}; only tests use it, to prove that a wrong
+   * mapping is caught by the parity checks.
+   */
+  gateSourceBlocks?: readonly number[];
+}
+
+export class OnnxExportError extends Error {
+  constructor(message: string) {
+    super(`onnx export: ${message}`);
+    this.name = 'OnnxExportError';
+  }
+}
+
+/**
+ * One direction's weights in ONNX layout (without the leading num_directions axis):
+ * W [4U, inputDim], R [4U, U], B [8U], gate order i,o,f,c.
+ */
+export function tfjsToOnnxLstmWeights(
+  weights: LstmDirectionWeights,
+  inputDim: number,
+  units: number,
+  gateSourceBlocks: readonly number[] = ONNX_GATE_SOURCE_BLOCKS,
+): { W: Float32Array; R: Float32Array; B: Float32Array } {
+  const width = 4 * units;
+  const W = new Float32Array(width * inputDim);
+  const R = new Float32Array(width * units);
+  const B = new Float32Array(2 * width);
+  gateSourceBlocks.forEach((sourceBlock, slot) => {
+    for (let u = 0; u < units; u++) {
+      const row = slot * units + u;
+      const column = sourceBlock * units + u;
+      for (let k = 0; k < inputDim; k++) W[row * inputDim + k] = weights.kernel[k * width + column]!;
+      for (let j = 0; j < units; j++) R[row * units + j] = weights.recurrentKernel[j * width + column]!;
+      B[row] = weights.bias[column]!;
+    }
+  });
+  return { W, R, B };
+}
+
+type AttributeValue = number | string | number[];
+
+class GraphBuilder {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+
+  node(opType: string, name: string, inputs: string[], outputs: string[], attributes: Record<string, AttributeValue> = {}): string {
+    this.nodes.push({
+      opType,
+      name,
+      input: inputs,
+      output: outputs,
+      attribute: Object.entries(attributes).map(([attrName, value]) => attribute(attrName, value)),
+    });
+    return outputs[0]!;
+  }
+
+  floats(name: string, dims: number[], values: Float32Array | number[]): string {
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (values.length !== count) {
+      throw new OnnxExportError(`tensor ${name} has ${values.length} values for shape [${dims.join(',')}]`);
+    }
+    const bytes = new Uint8Array(count * 4);
+    const view = new DataView(bytes.buffer);
+    for (let k = 0; k < count; k++) view.setFloat32(k * 4, values[k]!, true);
+    this.initializers.push({ name, dims, dataType: onnxClasses.TensorProto.DataType.FLOAT, rawData: bytes });
+    return name;
+  }
+
+  int64s(name: string, values: number[]): string {
+    const bytes = new Uint8Array(values.length * 8);
+    const view = new DataView(bytes.buffer);
+    values.forEach((v, k) => view.setBigInt64(k * 8, BigInt(v), true));
+    this.initializers.push({ name, dims: [values.length], dataType: onnxClasses.TensorProto.DataType.INT64, rawData: bytes });
+    return name;
+  }
+}
+
+function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
+  const Type = onnxClasses.AttributeProto.AttributeType;
+  if (typeof value === 'string') return { name, type: Type.STRING, s: new TextEncoder().encode(value) };
+  if (Array.isArray(value)) return { name, type: Type.INTS, ints: value };
+  return { name, type: Type.INT, i: value };
+}
+
+function floatTensorInfo(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnxClasses.TensorProto.DataType.FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
+  };
+}
+
+function checkConsistency(w: ModelWeights, manifest: ModelManifest): void {
+  const arch = w.architecture;
+  if (JSON.stringify(arch) !== JSON.stringify(manifest.architecture)) {
+    throw new OnnxExportError('manifest.architecture differs from the weights\' architecture');
+  }
+  if (manifest.labels.length !== arch.numClasses || w.output.outDim !== arch.numClasses) {
+    throw new OnnxExportError(
+      `manifest has ${manifest.labels.length} labels, architecture ${arch.numClasses} classes, output layer ${w.output.outDim}`,
+    );
+  }
+  if (w.lstm.length === 0 || w.lstm.length !== arch.lstmUnits.length) {
+    throw new OnnxExportError(`weights have ${w.lstm.length} LSTM layers, architecture ${arch.lstmUnits.length}`);
+  }
+  if (!(manifest.temperature > 0) || !Number.isFinite(manifest.temperature)) {
+    throw new OnnxExportError(`manifest.temperature must be a positive number, got ${manifest.temperature}`);
+  }
+}
+
+/** Builds the ONNX model and returns its serialised bytes. */
+export function buildOnnxModel(w: ModelWeights, manifest: ModelManifest, options: BuildOnnxOptions = {}): Uint8Array {
+  checkConsistency(w, manifest);
+  const arch = w.architecture;
+  const g = new GraphBuilder();
+  const T = arch.inputFrames;
+
+  let sequence = g.node('Transpose', 'features_to_time_major', [INPUT_NAME], ['features_time_major'], { perm: [1, 0, 2] });
+  const keepTimeAndBatch = g.int64s('shape_time_batch_flat', [0, 0, -1]);
+  let finalStates = '';
+  w.lstm.forEach((layer, l) => {
+    const isLast = l === w.lstm.length - 1;
+    const prefix = `lstm${l}`;
+    const fwd = tfjsToOnnxLstmWeights(layer.forward, layer.inputDim, layer.units, options.gateSourceBlocks);
+    const bwd = tfjsToOnnxLstmWeights(layer.backward, layer.inputDim, layer.units, options.gateSourceBlocks);
+    const U = layer.units;
+    const weightW = g.floats(`${prefix}_W`, [2, 4 * U, layer.inputDim], concat(fwd.W, bwd.W));
+    const weightR = g.floats(`${prefix}_R`, [2, 4 * U, U], concat(fwd.R, bwd.R));
+    const weightB = g.floats(`${prefix}_B`, [2, 8 * U], concat(fwd.B, bwd.B));
+    const wantSequence = !isLast || arch.pooling === 'mean';
+    const outputs = [wantSequence ? `${prefix}_Y` : '', isLast && arch.pooling === 'last' ? `${prefix}_Y_h` : ''];
+    while (outputs.length > 0 && outputs[outputs.length - 1] === '') outputs.pop();
+    g.node('LSTM', prefix, [sequence, weightW, weightR, weightB], outputs, {
+      direction: 'bidirectional',
+      hidden_size: U,
+    });
+    if (wantSequence) {
+      const timeBatchDir = g.node('Transpose', `${prefix}_directions_last`, [`${prefix}_Y`], [`${prefix}_Y_time_batch_dir`], { perm: [0, 2, 1, 3] });
+      sequence = g.node('Reshape', `${prefix}_concat_directions`, [timeBatchDir, keepTimeAndBatch], [`${prefix}_out`]);
+    }
+    if (isLast && arch.pooling === 'last') finalStates = `${prefix}_Y_h`;
+  });
+
+  let pooled: string;
+  if (arch.pooling === 'mean') {
+    pooled = g.node('ReduceMean', 'mean_over_time', [sequence], ['pooled'], { axes: [0], keepdims: 0 });
+  } else {
+    const batchDir = g.node('Transpose', 'final_states_batch_major', [finalStates], ['final_states_batch_dir'], { perm: [1, 0, 2] });
+    const keepBatch = g.int64s('shape_batch_flat', [0, -1]);
+    pooled = g.node('Reshape', 'concat_final_states', [batchDir, keepBatch], ['pooled']);
+  }
+
+  if (w.hidden) {
+    const h = w.hidden;
+    const pre = g.node('Gemm', 'hidden_dense', [pooled, g.floats('hidden_kernel', [h.inDim, h.outDim], h.kernel), g.floats('hidden_bias', [h.outDim], h.bias)], ['hidden_preactivation']);
+    pooled = g.node('Relu', 'hidden_relu', [pre], ['hidden']);
+  }
+  const o = w.output;
+  g.node('Gemm', 'output_dense', [pooled, g.floats('output_kernel', [o.inDim, o.outDim], o.kernel), g.floats('output_bias', [o.outDim], o.bias)], [LOGITS_NAME]);
+  const temperature = g.floats('temperature', [], [manifest.temperature]);
+  const scaled = g.node('Div', 'divide_by_temperature', [LOGITS_NAME, temperature], ['scaled_logits']);
+  g.node('Softmax', 'softmax', [scaled], [PROBABILITIES_NAME], { axis: -1 });
+
+  const C = arch.numClasses;
+  const model = onnxClasses.ModelProto.create({
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET_VERSION }],
+    producerName: 'kws',
+    producerVersion: '0.1.0',
+    modelVersion: 1,
+    docString:
+      `kws keyword spotter '${manifest.name}' (${manifest.task}): ${arch.lstmUnits.length}-layer bidirectional LSTM ` +
+      `[${arch.lstmUnits.join(',')}], ${arch.pooling} pooling. Input ${INPUT_NAME} [batch,${T},${arch.inputDim}] float; ` +
+      `outputs ${LOGITS_NAME} and ${PROBABILITIES_NAME} [batch,${C}] over labels ${manifest.labels.join(',')}.`,
+    graph: {
+      name: 'kws_bilstm',
+      node: g.nodes,
+      initializer: g.initializers,
+      input: [floatTensorInfo(INPUT_NAME, [BATCH_DIM_PARAM, T, arch.inputDim])],
+      output: [floatTensorInfo(LOGITS_NAME, [BATCH_DIM_PARAM, C]), floatTensorInfo(PROBABILITIES_NAME, [BATCH_DIM_PARAM, C])],
+    },
+    metadataProps: [
+      { key: MANIFEST_METADATA_KEY, value: JSON.stringify(manifest) },
+      { key: LABELS_METADATA_KEY, value: manifest.labels.join(',') },
+    ],
+  });
+  return onnxClasses.ModelProto.encode(model).finish();
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,186 @@
+/**
+ * Training loop: seeded shuffling, Adam, validation every epoch, early stopping, atomic
+ * checkpoints (`last.ckpt` resumable, `best.ckpt` best validation accuracy), training curves.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { ExampleSet } from '../datasets/feature-store.js';
+import { SeededRandom } from '../pipeline/random.js';
+import { createProgress } from '../pipeline/progress.js';
+import { BiLstmClassifier } from './network.js';
+import { loadCheckpoint, saveCheckpoint, type EpochRecord, type NamedArray, type TrainingState } from './checkpoint.js';
+import type { ModelManifest } from './types.js';
+import { writeTrainingCurves } from './curves.js';
+
+export interface TrainLoopOptions {
+  runDir: string;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Epochs without validation improvement before stopping. */
+  patience: number;
+  /** Multiply the learning rate by this after each epoch without improvement. */
+  plateauDecay: number;
+  labelSmoothing: number;
+  seed: number;
+  resume: boolean;
+  log: (line: string) => void;
+}
+
+export interface TrainResult {
+  best: BiLstmClassifier;
+  state: TrainingState;
+}
+
+export const LAST_CHECKPOINT = 'last.ckpt';
+export const BEST_CHECKPOINT = 'best.ckpt';
+
+function batchTensors(set: ExampleSet, indices: ArrayLike<number>, start: number, end: number, numClasses: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
+  const clip = set.frames * set.dim;
+  const size = end - start;
+  const xs = new Float32Array(size * clip);
+  const labels = new Int32Array(size);
+  for (let i = 0; i < size; i++) {
+    const n = indices[start + i]!;
+    xs.set(set.x.subarray(n * clip, (n + 1) * clip), i * clip);
+    labels[i] = set.y[n]!;
+  }
+  return tf.tidy(() => ({
+    x: tf.tensor3d(xs, [size, set.frames, set.dim]),
+    y: tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D,
+  }));
+}
+
+/** Loss and accuracy of a model on a whole set, in inference mode. */
+export function evaluateSet(model: BiLstmClassifier, set: ExampleSet, numClasses: number, batchSize = 256): { loss: number; accuracy: number; predictions: Int32Array } {
+  const order = Array.from({ length: set.count }, (_, i) => i);
+  let lossSum = 0;
+  const predictions = new Int32Array(set.count);
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const { x, y } = batchTensors(set, order, start, end, numClasses);
+    const [loss, pred] = tf.tidy(() => {
+      const logits = model.logits(x, false);
+      return [tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.SUM), logits.argMax(-1)];
+    });
+    lossSum += (loss as tf.Scalar).dataSync()[0]!;
+    predictions.set((pred as tf.Tensor1D).dataSync() as Int32Array, start);
+    tf.dispose([x, y, loss!, pred!]);
+  }
+  let correct = 0;
+  for (let i = 0; i < set.count; i++) if (predictions[i] === set.y[i]) correct++;
+  return { loss: lossSum / Math.max(1, set.count), accuracy: correct / Math.max(1, set.count), predictions };
+}
+
+async function optimizerArrays(optimizer: tf.Optimizer): Promise<NamedArray[]> {
+  const named = await optimizer.getWeights();
+  return Promise.all(named.map(async (t) => ({ name: t.name, shape: t.tensor.shape, data: (await t.tensor.data()) as Float32Array })));
+}
+
+function setLearningRate(optimizer: tf.AdamOptimizer, rate: number): void {
+  // tfjs declares learningRate protected but reads it on every step; changing it is how its own
+  // callbacks would schedule it.
+  (optimizer as unknown as { learningRate: number }).learningRate = rate;
+}
+
+export async function trainClassifier(
+  model: BiLstmClassifier,
+  manifest: ModelManifest,
+  train: ExampleSet,
+  validation: ExampleSet,
+  options: TrainLoopOptions,
+): Promise<TrainResult> {
+  await mkdir(options.runDir, { recursive: true });
+  const numClasses = manifest.labels.length;
+  const lastPath = join(options.runDir, LAST_CHECKPOINT);
+  const bestPath = join(options.runDir, BEST_CHECKPOINT);
+  const optimizer = tf.train.adam(options.learningRate);
+  let state: TrainingState = { epoch: 0, bestEpoch: 0, bestValidationAccuracy: -1, epochsWithoutImprovement: 0, rngState: options.seed >>> 0, history: [], learningRate: options.learningRate };
+
+  if (options.resume && existsSync(lastPath)) {
+    const last = await loadCheckpoint(lastPath);
+    if (!last.state) throw new Error(`${lastPath}: checkpoint has no training state to resume from`);
+    model.setWeights(last.weights);
+    state = last.state;
+    if (last.optimizer.length > 0) {
+      await optimizer.setWeights(last.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, t.shape) })));
+    }
+    setLearningRate(optimizer, state.learningRate);
+    options.log(`resuming after epoch ${state.epoch} (best validation accuracy ${(100 * state.bestValidationAccuracy).toFixed(2)}% at epoch ${state.bestEpoch})`);
+  }
+
+  const rng = SeededRandom.fromState(state.rngState);
+  const order = Array.from({ length: train.count }, (_, i) => i);
+  const stepsPerEpoch = Math.ceil(train.count / options.batchSize);
+
+  while (state.epoch < options.epochs && state.epochsWithoutImprovement < options.patience) {
+    const epoch = state.epoch + 1;
+    const started = Date.now();
+    rng.shuffle(order);
+    const progress = createProgress(`epoch ${epoch}/${options.epochs}`, stepsPerEpoch);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      const start = step * options.batchSize;
+      const end = Math.min(train.count, start + options.batchSize);
+      const { x, y } = batchTensors(train, order, start, end, numClasses);
+      const dropoutSeed = rng.int(2 ** 31);
+      let batchCorrect = 0;
+      const loss = optimizer.minimize(
+        () => {
+          const logits = model.logits(x, true, dropoutSeed);
+          batchCorrect = tf.tidy(() => logits.argMax(-1).equal(y.argMax(-1)).sum().dataSync()[0]!);
+          return tf.losses.softmaxCrossEntropy(y, logits, undefined, options.labelSmoothing) as tf.Scalar;
+        },
+        true,
+        model.trainableVariables,
+      );
+      lossSum += loss!.dataSync()[0]! * (end - start);
+      correct += batchCorrect;
+      seen += end - start;
+      tf.dispose([x, y, loss!]);
+      progress.update(step + 1, { loss: (lossSum / seen).toFixed(4), acc: ((100 * correct) / seen).toFixed(1) + '%' });
+    }
+    progress.stop();
+    const val = evaluateSet(model, validation, numClasses);
+    const record: EpochRecord = {
+      epoch,
+      trainLoss: lossSum / Math.max(1, seen),
+      trainAccuracy: correct / Math.max(1, seen),
+      validationLoss: val.loss,
+      validationAccuracy: val.accuracy,
+      learningRate: state.learningRate,
+      seconds: (Date.now() - started) / 1000,
+    };
+    state.history.push(record);
+    state.epoch = epoch;
+    const improved = val.accuracy > state.bestValidationAccuracy;
+    if (improved) {
+      state.bestValidationAccuracy = val.accuracy;
+      state.bestEpoch = epoch;
+      state.epochsWithoutImprovement = 0;
+    } else {
+      state.epochsWithoutImprovement++;
+      state.learningRate *= options.plateauDecay;
+      setLearningRate(optimizer, state.learningRate);
+    }
+    state.rngState = rng.state;
+    options.log(
+      `epoch ${epoch}: loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | ` +
+        `val loss ${val.loss.toFixed(4)} val acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''} | ${record.seconds.toFixed(1)}s`,
+    );
+    const weights = model.toWeights();
+    const withMetrics: ModelManifest = { ...manifest, metrics: { ...manifest.metrics, validationAccuracy: state.bestValidationAccuracy, bestEpoch: state.bestEpoch } };
+    withMetrics.training = { ...manifest.training, epochs: state.epoch };
+    if (improved) await saveCheckpoint(bestPath, { manifest: withMetrics, weights, optimizer: [], state: null });
+    await saveCheckpoint(lastPath, { manifest: withMetrics, weights, optimizer: await optimizerArrays(optimizer), state });
+    await writeTrainingCurves(join(options.runDir, 'training-curves.html'), state.history);
+  }
+  optimizer.dispose();
+  const best = await loadCheckpoint(bestPath);
+  model.setWeights(best.weights);
+  return { best: model, state };
+}

@@ -1,0 +1,25 @@
+/**
+ * `npm run bench [-- SECTION...]`: speed figures, each printed as a ratio against a baseline
+ * measured in the same run (the machines are shared and noisy, so absolute numbers drift).
+ * Sections: features, recognition, training.
+ */
+import { benchFeatures } from './bench/features.js';
+import { benchRecognition } from './bench/recognition.js';
+import { benchTraining } from './bench/training.js';
+
+const SECTIONS: Record<string, (report: (line: string) => void) => Promise<void>> = {
+  features: benchFeatures,
+  recognition: benchRecognition,
+  training: benchTraining,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in SECTIONS));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown section(s) ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}\n`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(SECTIONS)) {
+  process.stdout.write(`\n## ${name}\n`);
+  await SECTIONS[name]!((line) => process.stdout.write(`${line}\n`));
+}

@@ -1,0 +1,81 @@
+/**
+ * Recognition latency: the full path (wav bytes -> decode -> features -> onnxruntime -> label) and
+ * the model alone in onnxruntime, against tfjs predict of the same network, in one run.
+ * The model is a 2x64 BiLSTM (the shipped architecture) with seeded random weights.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { decodeWav, encodeWavPcm16 } from '../../features/audio/index.js';
+import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../../features/config.js';
+import { initBackend } from '../../model/backend.js';
+import { BiLstmClassifier } from '../../model/network.js';
+import { buildOnnxModel } from '../../model/onnx/export.js';
+import type { ModelManifest, ModelWeights } from '../../model/types.js';
+import { writeFileAtomic } from '../../pipeline/atomic.js';
+import { Recognizer } from '../../pipeline/recognizer.js';
+import { SeededRandom } from '../../pipeline/random.js';
+import { fmt, timeRuns } from './stats.js';
+
+function benchModel(): { weights: ModelWeights; manifest: ModelManifest } {
+  const config = DEFAULT_FEATURE_CONFIG;
+  const architecture = { inputFrames: framesFor(config, config.clipLengthSamples), inputDim: featureDim(config), lstmUnits: [64, 64], pooling: 'mean' as const, hiddenUnits: 64, numClasses: 12, dropout: 0 };
+  const net = BiLstmClassifier.create(architecture, 3);
+  const weights = net.toWeights();
+  net.dispose();
+  const manifest: ModelManifest = {
+    formatVersion: 1, name: 'bench', task: '12', labels: Array.from({ length: 12 }, (_, i) => `c${i}`), features: config, architecture, temperature: 1,
+    training: { data: [], seed: 3, epochs: 0, backend: 'none', createdAt: new Date(0).toISOString() }, metrics: {},
+  };
+  return { weights, manifest };
+}
+
+function speechLikeClips(count: number, seed: number): Float32Array[] {
+  const rng = new SeededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const clip = new Float32Array(16000);
+    const f0 = 100 + 150 * rng.next();
+    for (let i = 0; i < clip.length; i++) {
+      const envelope = Math.exp(-(((i - 8000) / 3000) ** 2));
+      clip[i] = 0.3 * envelope * (Math.sin((2 * Math.PI * f0 * i) / 16000) + 0.5 * Math.sin((2 * Math.PI * 3 * f0 * i) / 16000)) + 0.01 * (rng.next() - 0.5);
+    }
+    return clip;
+  });
+}
+
+export async function benchRecognition(report: (line: string) => void): Promise<void> {
+  const backend = await initBackend();
+  const dir = await mkdtemp(join(tmpdir(), 'kws-bench-'));
+  try {
+    // Same architecture as the shipped model (2x64 BiLSTM, 49x40 input); random weights cost the same.
+    const { weights, manifest } = benchModel();
+    const modelPath = join(dir, 'bench.onnx');
+    await writeFileAtomic(modelPath, buildOnnxModel(weights, manifest));
+    const recognizer = await Recognizer.create(modelPath);
+    const clips = speechLikeClips(200, 11);
+    const wavs = clips.map((c) => encodeWavPcm16(c, 16000));
+    const features = clips.map((c) => recognizer.frontEnd.features(c));
+
+    const full = await timeRuns(500, 20, async (i) => {
+      const audio = await decodeWav(wavs[i % wavs.length]!, 'bench.wav');
+      return recognizer.recognizeSamples(audio.samples);
+    });
+    const ortAlone = await timeRuns(500, 20, (i) => recognizer.runModel(features[i % features.length]!, 1));
+    const net = BiLstmClassifier.fromWeights(weights);
+    const [frames, dim] = [recognizer.frontEnd.frames, recognizer.frontEnd.dim];
+    const tfjsPredict = await timeRuns(30, 3, async (i) => {
+      const out = tf.tidy(() => tf.softmax(net.logits(tf.tensor3d(features[i % features.length]!, [1, frames, dim]), false)));
+      await out.data();
+      out.dispose();
+    });
+    net.dispose();
+    await recognizer.dispose();
+    report(`full path (wav bytes -> label), 1 s clip, one thread: ${fmt(full)}   target p50 <= 1 ms`);
+    report(`model alone, onnxruntime-node:                     ${fmt(ortAlone)}`);
+    report(`model alone, tfjs ${backend} predict:                 ${fmt(tfjsPredict)}`);
+    report(`ratio tfjs/onnxruntime (p50): ${(tfjsPredict.p50 / ortAlone.p50).toFixed(1)}x   target >= 50x`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
