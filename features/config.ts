@@ -46,6 +46,9 @@ const CONFIG_FIELDS: readonly (keyof FeatureConfig)[] = [
  * A 1 s clip at the default config gives 49 frames.
  */
 export function framesFor(config: Pick<FeatureConfig, 'frameLengthSamples' | 'hopLengthSamples'>, numSamples: number): number {
+  if (!(config.hopLengthSamples >= 1) || !(config.frameLengthSamples >= 1)) {
+    throw new RangeError(`framesFor: frame and hop lengths must be >= 1, got ${config.frameLengthSamples} and ${config.hopLengthSamples}`);
+  }
   if (numSamples < config.frameLengthSamples) return 0;
   return Math.floor((numSamples - config.frameLengthSamples) / config.hopLengthSamples) + 1;
 }

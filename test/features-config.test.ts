@@ -20,6 +20,7 @@ test('framesFor counts only frames that fit entirely (no end padding)', () => {
   assert.equal(framesFor(config, 832), 2);
   assert.equal(framesFor(config, 16000), 49);
   assert.equal(framesFor(config, 16192), 50);
+  assert.throws(() => framesFor({ frameLengthSamples: 512, hopLengthSamples: 0 }, 16000), RangeError);
 });
 
 test('a global normalization with one mean/std per feature is accepted and copied', () => {

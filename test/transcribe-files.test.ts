@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,18 +116,26 @@ test('a missing model file fails before any work, naming the file', async () => 
   await assert.rejects(runTranscribe({ inputs: [good[0]!], modelPath: missing, stdout: new Capture(), stderr: new Capture() }), (err: Error) => err.message.includes(missing));
 });
 
-// Runs once the lead registers `registerTranscribeCommand` in cli/commands.ts.
-const cliWired = existsSync(join(repoRoot, 'dist/cli/commands.js')) && readFileSync(join(repoRoot, 'dist/cli/commands.js'), 'utf8').includes('registerTranscribeCommand');
-test('kws transcribe as a child process: CSV on stdout, exit status 1 for the corrupt file', { skip: cliWired ? false : 'transcribe is not wired into cli/commands.ts yet' }, async () => {
+// Runs once cli/commands.ts registers `registerTranscribeCommand` and every module it imports is built.
+function cliReady(): boolean {
+  const commands = join(repoRoot, 'dist/cli/commands.js');
+  if (!existsSync(commands)) return false;
+  const source = readFileSync(commands, 'utf8');
+  const imports = [...source.matchAll(/from '\.\/([^']+)'/g)].map((m) => join(repoRoot, 'dist/cli', m[1]!));
+  return source.includes('registerTranscribeCommand') && imports.every((p) => existsSync(p));
+}
+const cliWired = cliReady();
+test('kws transcribe as a child process: CSV on stdout, exit status 1 for the corrupt file', { skip: cliWired ? false : 'cli/commands.ts does not load yet (transcribe not wired or a command module not built)' }, async () => {
   const run = promisify(execFile);
   const err = await run(process.execPath, [join(repoRoot, 'bin/kws.js'), 'transcribe', join(dir, 'audio'), '--model', modelPath, '--format', 'csv'], { cwd: repoRoot }).then(
     () => null,
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
   assert.ok(err, 'expected a non-zero exit status');
+  assert.match(err.stderr, /5 files, 1 failed/);
   assert.equal(err.code, 1);
   const parsed = parseCsv(err.stdout);
   assert.equal(parsed.length, 6);
-  assert.match(err.stderr, /5 files, 1 failed/);
-  await mkdir(join(dir, 'empty'), { recursive: true });
+  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'error']);
+  assert.ok(parsed.find((r) => r[0] === corrupt)![3]!.includes('broken.wav'));
 });

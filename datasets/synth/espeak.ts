@@ -4,9 +4,9 @@
  */
 import { checkProsody, TtsError, type Prosody, type TtsAudio, type TtsEngine } from './engine.js';
 
-/** The English dialects of eSpeak NG (voice names as `set_voice` takes them). */
+/** The English dialects of eSpeak NG (voice names as `set_voice` takes them; 'en' is British English). */
 export const ESPEAK_DIALECTS = [
-  'en-us', 'en-us-nyc', 'en-gb', 'en-gb-scotland', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-gb-x-rp', 'en-029',
+  'en-us', 'en-us-nyc', 'en', 'en-gb-scotland', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-gb-x-rp', 'en-029',
 ] as const;
 
 /**
@@ -44,8 +44,8 @@ export class EspeakEngine implements TtsEngine {
   }
 
   static async create(): Promise<EspeakEngine> {
-    const { default: init } = (await import('@echogarden/espeak-ng-emscripten')) as unknown as { default: () => Promise<EspeakModule> };
-    const module = await init();
+    const { default: init } = await import('@echogarden/espeak-ng-emscripten');
+    const module = (await init()) as EspeakModule;
     return new EspeakEngine(new module.eSpeakNGWorker());
   }
 

