@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerDatasetInfoCommand } from './dataset-info.js';
 import { registerEvaluateCommand } from './evaluate.js';
+import { registerEvaluateStreamCommand } from './evaluate-stream.js';
 import { registerExportCommand } from './export.js';
+import { registerListenCommand } from './listen.js';
 import { registerSynthCommand } from './synth.js';
 import { registerTrainCommand } from './train.js';
 import { registerTranscribeCommand } from './transcribe.js';
@@ -14,4 +16,6 @@ export function registerCommands(program: Command): void {
   registerExportCommand(program);
   registerTranscribeCommand(program);
   registerEvaluateCommand(program);
+  registerListenCommand(program);
+  registerEvaluateStreamCommand(program);
 }

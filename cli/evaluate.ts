@@ -6,6 +6,7 @@ interface EvaluateCliOptions {
   data: string;
   model?: string;
   split: EvaluateSplit;
+  holdout: boolean;
   json: boolean;
   reportDir: string;
   batchSize: number;
@@ -19,6 +20,7 @@ export function registerEvaluateCommand(program: Command): void {
     .requiredOption('--data <dir>', 'dataset folder')
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
     .option('--split <split>', 'test, validation, train or all', oneOf('--split', EVALUATE_SPLITS), 'test')
+    .option('--holdout', 'split the folder by the hold-out speaker re-split used by `kws train --holdout`', false)
     .option('--json', 'print the report as JSON instead of text', false)
     .option('--report-dir <dir>', 'folder for report.json, confusion-matrix.html and worst-clips.csv', DEFAULT_REPORT_DIR)
     .option('--batch-size <n>', 'clips per model run', positiveInt('--batch-size'), 64)
@@ -28,6 +30,7 @@ export function registerEvaluateCommand(program: Command): void {
         data: opts.data,
         modelPath: opts.model,
         split: opts.split,
+        holdout: opts.holdout,
         json: opts.json,
         reportDir: opts.reportDir,
         batchSize: opts.batchSize,

@@ -2,8 +2,6 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadCheckpoint } from '../model/checkpoint.js';
-import { BEST_CHECKPOINT } from '../model/train.js';
-import { exportCheckpointToOnnx } from '../model/export-job.js';
 import { nonNegativeInt } from './options.js';
 
 interface ExportCliOptions {
@@ -22,9 +20,10 @@ export function registerExportCommand(program: Command): void {
     .option('--force', 'overwrite an existing output file', false)
     .option('--parity-clips <n>', 'clips compared between tfjs, onnxruntime and the reference', nonNegativeInt('--parity-clips'), 16)
     .action(async (opts: ExportCliOptions) => {
-      const ckptPath = existsSync(opts.checkpoint) && statSync(opts.checkpoint).isDirectory() ? join(opts.checkpoint, BEST_CHECKPOINT) : opts.checkpoint;
+      const ckptPath = existsSync(opts.checkpoint) && statSync(opts.checkpoint).isDirectory() ? join(opts.checkpoint, 'best.ckpt') : opts.checkpoint;
       if (existsSync(opts.out) && !opts.force) throw new Error(`${opts.out} exists; pass --force to overwrite it`);
       const checkpoint = await loadCheckpoint(ckptPath);
+      const { exportCheckpointToOnnx } = await import('../model/export-job.js');
       const report = await exportCheckpointToOnnx(checkpoint, opts.out, { parityClips: opts.parityClips });
       for (const line of report.lines) process.stdout.write(`${line}\n`);
       if (!report.ok) process.exitCode = 1;

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { runTrainJob } from '../model/train-job.js';
 import type { Task } from '../datasets/types.js';
 import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
 
 interface TrainCliOptions {
   data: string[];
+  holdout: string[];
   out: string;
   task: Task;
   epochs: number;
@@ -27,7 +27,8 @@ export function registerTrainCommand(program: Command): void {
   program
     .command('train')
     .description('train a bidirectional stacked LSTM on one or more Speech Commands-layout datasets')
-    .requiredOption('--data <dir>', 'dataset folder (repeat for several)', collect)
+    .option('--data <dir>', 'dataset folder (repeat for several)', collect, [])
+    .option('--holdout <dir>', 'dataset folder re-split by speaker: half its speakers held out for testing (repeatable)', collect, [])
     .requiredOption('--out <runDir>', 'run folder: checkpoints, curves, manifest')
     .option('--task <task>', 'label set: 12 or 35', oneOf('--task', ['12', '35'] as const), '12')
     .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 30)
@@ -45,8 +46,12 @@ export function registerTrainCommand(program: Command): void {
     .option('--limit <n>', 'at most N clips per split and dataset (0 = all)', nonNegativeInt('--limit'), 0)
     .option('--cache-dir <dir>', 'feature cache folder (default ~/.cache/kws/features)')
     .action(async (opts: TrainCliOptions) => {
+      if (opts.data.length + opts.holdout.length === 0) throw new Error('give at least one --data or --holdout folder');
+      // Loaded on use: TensorFlow.js is slow to import and only training needs it.
+      const { runTrainJob } = await import('../model/train-job.js');
       const result = await runTrainJob({
         data: opts.data,
+        holdout: opts.holdout,
         runDir: opts.out,
         task: opts.task,
         epochs: opts.epochs,

@@ -13,7 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { SeededRandom } from '../pipeline/random.js';
 import { TARGET_SAMPLE_RATE_HZ } from '../features/types.js';
 import { labelForWord, labelsForTask } from './labels.js';
-import { DEFAULT_SPLIT, speakerOf, splitForKey, unknownWordOf, whichSet, type SplitPercentages } from './split.js';
+import { DEFAULT_SPLIT, HOLDOUT_SPLIT, hashName, speakerOf, splitForKey, unknownWordOf, whichSet, type SplitPercentages } from './split.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type Dataset, type DatasetItem, type Split, type Task } from './types.js';
 import { readWavLength } from './wav-length.js';
 
@@ -35,10 +35,21 @@ export interface ReadSpeechCommandsOptions {
   testPercent?: number;
   /** Silence clips cut from `_background_noise_` per split, as a fraction of the split's size. Default 0.1. */
   silenceFraction?: number;
+  /**
+   * Re-split by speaker with this salt mixed into the hash, ignoring any lists: for folders that are
+   * wholly one split in the canonical scheme (the 12-class test set is all 'test'), so part of their
+   * speakers can be trained on and the rest held out. See HOLDOUT_SPLIT.
+   */
+  splitSalt?: string;
   /** Seed of the silence slicing. Default 0. */
   seed?: number;
   /** Receives non-fatal problems (a list naming a missing file); default writes them to stderr. */
   onWarning?: (message: string) => void;
+}
+
+/** Reader options for the hold-out re-split (see HOLDOUT_SPLIT). */
+export function holdoutSplitOptions(): Pick<ReadSpeechCommandsOptions, 'splitSalt' | 'validationPercent' | 'testPercent'> {
+  return { splitSalt: HOLDOUT_SPLIT.salt, validationPercent: HOLDOUT_SPLIT.validationPercent, testPercent: HOLDOUT_SPLIT.testPercent };
 }
 
 export const NOISE_FOLDER = '_background_noise_';
@@ -121,7 +132,8 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
 
   const validationList = await readList(absRoot, VALIDATION_LIST);
   const testingList = await readList(absRoot, TESTING_LIST);
-  const useLists = validationList !== null || testingList !== null;
+  const salt = options.splitSalt;
+  const useLists = salt === undefined && (validationList !== null || testingList !== null);
   const listed = new Map<string, Split>();
   for (const [list, split] of [[validationList, 'validation'], [testingList, 'test']] as const) {
     for (const rel of list ?? []) listed.set(rel, split);
@@ -131,6 +143,7 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
 
   const splitOf = (rel: string, speaker: string | null): Split => {
     if (useLists) return listed.get(rel) ?? 'train';
+    if (salt !== undefined) return splitForKey(`${salt}:${speaker ?? hashName(rel)}`, percentages);
     return speaker !== null ? splitForKey(speaker, percentages) : whichSet(rel, percentages);
   };
   const items: DatasetItem[] = [];
@@ -179,7 +192,7 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
   }
 
   items.sort((a, b) => byString(a.path, b.path) || (a.slice?.offsetSamples ?? -1) - (b.slice?.offsetSamples ?? -1));
-  return { root: absRoot, task: options.task, labels, items, noiseFiles, splitMethod: useLists ? 'lists' : 'speaker-hash' };
+  return { root: absRoot, task: options.task, labels, items, noiseFiles, splitMethod: useLists ? 'lists' : salt !== undefined ? 'salted-speaker-hash' : 'speaker-hash' };
 }
 
 /**

@@ -18,6 +18,12 @@ export interface SplitPercentages {
 
 export const DEFAULT_SPLIT: SplitPercentages = { validationPercent: 10, testPercent: 10 };
 
+/**
+ * The hold-out re-split of a folder whose speakers are all one split in the canonical scheme (the
+ * 12-class test set): half of its speakers are held out for testing, a tenth validate, the rest train.
+ */
+export const HOLDOUT_SPLIT = { salt: 'kws-holdout', validationPercent: 10, testPercent: 50 } as const;
+
 /** The README's hash_name: the file's base name with `_nohash_` and everything after it removed. */
 export function hashName(fileName: string): string {
   return basename(fileName).replace(/_nohash_.*$/s, '');

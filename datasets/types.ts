@@ -41,6 +41,9 @@ export interface Dataset {
   items: DatasetItem[];
   /** `_background_noise_` recordings, for silence clips and augmentation. */
   noiseFiles: string[];
-  /** How splits were decided: 'lists' (validation_list/testing_list) or 'speaker-hash'. */
-  splitMethod: 'lists' | 'speaker-hash';
+  /**
+   * How splits were decided: 'lists' (validation_list/testing_list), 'speaker-hash' (the dataset
+   * README's hash), or 'salted-speaker-hash' (a hold-out re-split, see HOLDOUT_SPLIT).
+   */
+  splitMethod: 'lists' | 'speaker-hash' | 'salted-speaker-hash';
 }

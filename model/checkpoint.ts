@@ -152,8 +152,9 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     const count = t.shape.reduce((a, b) => a * b, 1);
     const start = dataStart + t.offset;
     if (start + count * 4 > bytes.length) throw new CheckpointError(file, `truncated data for tensor '${t.name}'`);
-    // Copy: the source buffer may not be 4-byte aligned.
-    const data = new Float32Array(bytes.slice(start, start + count * 4).buffer);
+    // Copy into a fresh array: the source may be an unaligned view into a pooled Buffer.
+    const data = new Float32Array(count);
+    new Uint8Array(data.buffer).set(bytes.subarray(start, start + count * 4));
     byName.set(t.name, { name: t.name, shape: t.shape, data });
   }
   const optimizer = [...byName.values()]

@@ -3,9 +3,10 @@
  * model, train, and evaluate the best checkpoint on the test split.
  */
 import { resolve } from 'node:path';
-import { readSpeechCommands } from '../datasets/speech-commands.js';
+import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { loadExamples, type ExampleSet } from '../datasets/feature-store.js';
-import { LABELS_12, WORDS_35, SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
+import { labelsForTask } from '../datasets/labels.js';
+import type { DatasetItem, Split, Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../pipeline/progress.js';
@@ -16,6 +17,8 @@ import type { ModelArchitecture, ModelManifest } from './types.js';
 
 export interface TrainJobOptions {
   data: string[];
+  /** Folders (also read as data) re-split by speaker with HOLDOUT_SPLIT instead of their own split. */
+  holdout: string[];
   runDir: string;
   task: Task;
   epochs: number;
@@ -38,10 +41,6 @@ export interface TrainJobOptions {
   log: (line: string) => void;
 }
 
-export function labelsForTask(task: Task): string[] {
-  return task === '12' ? [...LABELS_12] : [SILENCE_LABEL, UNKNOWN_LABEL, ...WORDS_35];
-}
-
 function takeSpread<T>(items: T[], limit: number): T[] {
   if (limit <= 0 || items.length <= limit) return items;
   const step = items.length / limit;
@@ -62,19 +61,20 @@ async function featuresFor(name: string, items: DatasetItem[], labels: string[],
 export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: ModelManifest; testAccuracy: number | null }> {
   const backend = await initBackend();
   o.log(`TensorFlow.js backend: ${backend}`);
-  const labels = labelsForTask(o.task);
+  const labels = [...labelsForTask(o.task)];
   const config = o.features ?? DEFAULT_FEATURE_CONFIG;
   const bySplit: Record<Split, DatasetItem[]> = { train: [], validation: [], test: [] };
   const dataDescription: ModelManifest['training']['data'] = [];
-  for (const dir of o.data) {
-    const ds = await readSpeechCommands(resolve(dir), { task: o.task, seed: o.seed });
+  const holdout = new Set(o.holdout.map((d) => resolve(d)));
+  for (const dir of [...new Set([...o.data.map((d) => resolve(d)), ...holdout])]) {
+    const ds = await readSpeechCommands(dir, holdout.has(dir) ? { task: o.task, seed: o.seed, ...holdoutSplitOptions() } : { task: o.task, seed: o.seed });
     const perSplit: Record<string, number> = {};
     for (const split of ['train', 'validation', 'test'] as const) {
       const items = takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label)), o.limitPerSplit);
       bySplit[split].push(...items);
       perSplit[split] = items.length;
     }
-    dataDescription.push({ path: resolve(dir), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit });
+    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit });
     o.log(`data ${dir}: ${perSplit.train} train, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
   }
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);

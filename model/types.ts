@@ -72,7 +72,7 @@ export interface ModelManifest {
   /** Softmax temperature fitted on validation data (1 = none). */
   temperature: number;
   training: {
-    data: { path: string; items: number; perSplit: Record<string, number> }[];
+    data: { path: string; splitMethod?: string; items: number; perSplit: Record<string, number> }[];
     seed: number;
     epochs: number;
     backend: string;

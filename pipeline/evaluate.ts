@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readSpeechCommands } from '../datasets/speech-commands.js';
+import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
 import { readWav } from '../features/audio/index.js';
 import { writeFileAtomic } from './atomic.js';
@@ -121,6 +121,8 @@ export interface EvaluateOptions {
   modelPath?: string;
   recognizer?: Recognizer;
   split?: EvaluateSplit;
+  /** Use the hold-out re-split by speaker (HOLDOUT_SPLIT), as `kws train --holdout` does. */
+  holdout?: boolean;
   /** Print report.json to stdout instead of the text report. */
   json?: boolean;
   reportDir?: string;
@@ -218,7 +220,7 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
     const manifest = recognizer.manifest;
     // Read with the model's task; a model of another label set still gets each clip's word.
     const task: Task = manifest.task === '35' ? '35' : '12';
-    const dataset = await readSpeechCommands(resolve(options.data), { task });
+    const dataset = await readSpeechCommands(resolve(options.data), options.holdout ? { task, ...holdoutSplitOptions() } : { task });
     const items = split === 'all' ? dataset.items : dataset.items.filter((item: DatasetItem) => item.split === split);
     const labels = [...recognizer.labels];
     const labelSet = new Set(labels);

@@ -1,6 +1,8 @@
-/** Expands command-line inputs (wav files and folders) into the list of wav files to read. */
+/** Expands command-line inputs (wav files, folders, glob patterns, `-` for a list on stdin) into the list of files to read. */
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { glob, isDynamicPattern } from 'tinyglobby';
 
 /** An input path that does not exist or cannot be read. */
 export class InputPathError extends Error {
@@ -30,10 +32,58 @@ async function walkWavFiles(dir: string, into: string[]): Promise<void> {
  * duplicates are dropped. A missing input throws `InputPathError` naming it.
  */
 export async function expandWavInputs(inputs: readonly string[]): Promise<string[]> {
+  return expandInputs(inputs);
+}
+
+/** The input that stands for "read a list of paths from stdin". */
+export const STDIN_INPUT = '-';
+
+export interface ExpandOptions {
+  /** Where `-` reads its list of paths, one per line (default: process.stdin). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** Paths listed one per line (blank lines skipped, CR stripped); taken as given, not stat'ed here. */
+export async function readPathList(stream: NodeJS.ReadableStream): Promise<string[]> {
+  const paths: string[] = [];
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim().length > 0) paths.push(line);
+  }
+  return paths;
+}
+
+/**
+ * Like expandWavInputs, plus: an input with glob magic (`*`, `?`, `[..]`, `{a,b}`, `**`) expands to
+ * the matching files, sorted (none matching is an InputPathError); `-` reads paths from stdin, which
+ * are kept as given without a stat, so a missing one becomes an error row later instead of stopping
+ * a long list.
+ */
+export async function expandInputs(inputs: readonly string[], options: ExpandOptions = {}): Promise<string[]> {
   if (!Array.isArray(inputs)) throw new TypeError(`inputs must be an array of paths, got ${typeof inputs}`);
   const files: string[] = [];
   for (const input of inputs) {
     if (typeof input !== 'string' || input.length === 0) throw new TypeError(`input path must be a non-empty string, got ${JSON.stringify(input)}`);
+    if (input === STDIN_INPUT) {
+      files.push(...(await readPathList(options.stdin ?? process.stdin)));
+      continue;
+    }
+    if (isDynamicPattern(input)) {
+      let info;
+      try {
+        info = await stat(input);
+      } catch {
+        info = null;
+      }
+      // A real file whose name merely looks like a pattern is taken literally.
+      if (info === null) {
+        const matches = await glob(input, { onlyFiles: true, absolute: isAbsolute(input), expandDirectories: false, dot: false });
+        if (matches.length === 0) throw new InputPathError(input, 'no files match this pattern');
+        matches.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        files.push(...matches);
+        continue;
+      }
+    }
     let info;
     try {
       info = await stat(input);

@@ -1,124 +1,185 @@
 /**
- * `kws transcribe`: recognise many wav files in batches and print or write one row per file.
+ * `kws transcribe`: recognise many wav files, from one folder to millions of files.
+ *
+ * Files are keyed by resolved path, size and mtime and processed in batches (one model run per
+ * batch of clips) on a pool of worker threads. Rows come out in input order (directories walked
+ * sorted), every file's rows together; with --out they are appended and fsync'ed per batch, and a
+ * re-run with the same --out skips files already there, so output order across resumed runs is
+ * "finished first" and consumers should key rows by `file`/`key`, not by position.
  * A file that cannot be read or recognised gets a row with its error; the rest go on.
  */
-import { readWav } from '../features/audio/index.js';
-import { writeFileAtomic } from './atomic.js';
-import { expandWavInputs } from './files.js';
-import { formatRows, OUTPUT_FORMATS, type OutputFormat, type ResultRow } from './output-format.js';
-import { DEFAULT_MODEL_PATH, Recognizer, type Recognition } from './recognizer.js';
+import type { ColumnOptions, OutputFormat, ResultRow } from './output-format.js';
+import { expandInputs } from './files.js';
+import { fileTask, type FileTask } from './batch/file-key.js';
+import { chooseFormat, openRowSink, type RowSink, type TextSink } from './batch/output-sink.js';
+import { defaultJobs, InlineRunner, RecognizerPool, type BatchRunner } from './batch/pool.js';
+import { countDetections, type RecognizeOptions } from './batch/recognize-files.js';
+import { createProgress, type Progress } from './progress.js';
+import { DEFAULT_MODEL_PATH, type Recognizer } from './recognizer.js';
+import type { DetectorConfig } from './streaming/types.js';
 
-export interface TextSink {
-  write(text: string): unknown;
-}
+export type { TextSink } from './batch/output-sink.js';
 
 export interface TranscribeOptions {
-  /** Wav files and folders (walked recursively for *.wav). */
+  /** Wav files, folders (walked recursively for *.wav), glob patterns, and `-` for paths on stdin. */
   inputs: readonly string[];
+  /** Where `-` reads paths from (default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
   /** ONNX model (default: the shipped model). Ignored when `recognizer` is given. */
   modelPath?: string;
-  /** An already loaded recognizer to reuse (the caller disposes it). */
+  /** An already loaded recognizer to use on this thread (the caller disposes it; `jobs` is ignored). */
   recognizer?: Recognizer;
+  /** Default: from the --out extension, else table on a terminal and JSONL when piped. */
   format?: OutputFormat;
-  /** Write the results to this file (atomically) instead of `stdout`. */
+  /** Append the results to this file (resumable: files already in it are skipped). */
   out?: string;
-  /** Also list the best N labels per file (0 = no). */
+  /** Also list the best N labels per clip (0 = no). */
   top?: number;
-  /** Files per model run. */
+  /** Files per model run (default 64). */
   batchSize?: number;
+  /** Worker threads, each with its own onnxruntime session (default: the number of cores). */
+  jobs?: number;
+  /** Show progress on stderr (default: when stderr is a terminal). */
+  progress?: boolean;
+  longToleranceSeconds?: number;
+  detector?: Partial<DetectorConfig>;
+  /** Aborting stops taking new batches; batches under way are finished and written. */
+  signal?: AbortSignal;
   stdout?: TextSink;
-  stderr?: TextSink;
+  stderr?: TextSink & { isTTY?: boolean };
 }
 
 export interface TranscribeResult {
-  rows: ResultRow[];
+  /** Files listed by the inputs (after removing duplicates). */
+  files: number;
+  /** Files recognised (or failed) by this run. */
+  processed: number;
+  /** Files skipped because --out already held them. */
+  skipped: number;
+  /** Files of this run that failed. */
   failures: number;
+  /** Keywords found in long recordings by this run. */
+  detections: number;
   seconds: number;
+  /** processed / seconds. */
   filesPerSecond: number;
-  /** 1 when any file failed, else 0. */
-  exitCode: 0 | 1;
+  /** Bytes cut from the end of --out (a torn last line from an interrupted run). */
+  repairedBytes: number;
+  /** The run was stopped by `signal` before every file was done. */
+  interrupted: boolean;
+  /** 1 when any file failed (in this run or one it resumed), 130 when interrupted, else 0. */
+  exitCode: 0 | 1 | 130;
 }
 
 export const DEFAULT_BATCH_SIZE = 64;
+/** Columns of every batch output; --out files add key/part/parts (ResultLog). */
+export const BATCH_COLUMNS = (top: number): ColumnOptions => ({ times: true, top: top > 0 });
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
 }
 
-function topLabels(recognition: Recognition, n: number): { label: string; score: number }[] {
-  return Object.entries(recognition.scores)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([label, score]) => ({ label, score }));
+function failedFiles(rows: readonly ResultRow[]): number {
+  let n = 0;
+  for (const row of rows) if (row.error !== null && row.part === 1) n++;
+  return n;
 }
 
-/** Recognises one batch of files; every file gets a row, in order. */
-async function transcribeBatch(recognizer: Recognizer, files: readonly string[], top: number): Promise<ResultRow[]> {
-  const rows: ResultRow[] = files.map((file) => ({ file, label: null, score: null, error: null }));
-  const decoded = await Promise.allSettled(files.map((file) => readWav(file)));
-  const size = recognizer.frontEnd.size;
-  const batch = new Float32Array(files.length * size);
-  const ready: number[] = [];
-  decoded.forEach((outcome, i) => {
-    if (outcome.status === 'rejected') {
-      rows[i]!.error = errorMessage(outcome.reason);
-      return;
-    }
-    try {
-      if (outcome.value.samples.length === 0) throw new RangeError(`${files[i]}: holds no samples`);
-      batch.set(recognizer.frontEnd.features(outcome.value.samples), ready.length * size);
-      ready.push(i);
-    } catch (err) {
-      rows[i]!.error = `${files[i]}: ${errorMessage(err)}`;
-    }
-  });
-  if (ready.length === 0) return rows;
-  try {
-    const recognitions = await recognizer.recognizeFeatures(batch.subarray(0, ready.length * size), ready.length);
-    ready.forEach((fileIndex, k) => {
-      const r = recognitions[k]!;
-      const row = rows[fileIndex]!;
-      row.label = r.label;
-      row.score = r.score;
-      if (top > 0) row.top = topLabels(r, top);
-    });
-  } catch (err) {
-    for (const fileIndex of ready) rows[fileIndex]!.error = `model run failed: ${errorMessage(err)}`;
-  }
-  return rows;
+/** Keys a batch of paths (stat in parallel) and drops those already done. */
+async function keyBatch(files: readonly string[], done: ReadonlySet<string>): Promise<{ tasks: FileTask[]; skipped: number }> {
+  const all = await Promise.all(files.map((file) => fileTask(file)));
+  const tasks = all.filter((t) => !done.has(t.key));
+  return { tasks, skipped: all.length - tasks.length };
 }
 
-/** Runs the whole command: expands inputs, recognises, writes the output and a summary on stderr. */
+export function summaryLine(r: Pick<TranscribeResult, 'processed' | 'skipped' | 'failures' | 'detections' | 'filesPerSecond' | 'seconds' | 'interrupted'>, out?: string): string {
+  const parts = [`${r.processed} files`];
+  if (r.skipped > 0) parts[0] += ` (${r.skipped} already done)`;
+  parts.push(`${r.failures} failed`, `${r.detections} detections`, `${r.filesPerSecond.toFixed(1)} files/s`, `${r.seconds.toFixed(1)} s`);
+  if (out !== undefined) parts.push(`results in ${out}`);
+  if (r.interrupted) parts.push('interrupted: re-run the same command to finish');
+  return parts.join(', ') + '\n';
+}
+
+/** Runs the whole command: expands inputs, recognises, writes rows as batches finish, prints a summary on stderr. */
 export async function runTranscribe(options: TranscribeOptions): Promise<TranscribeResult> {
-  const format = options.format ?? 'table';
-  if (!OUTPUT_FORMATS.includes(format)) throw new RangeError(`format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${String(format)}'`);
-  const top = options.top ?? 0;
-  if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${String(top)}`);
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  const format = chooseFormat(options.format, options.out, stdout);
+  const top = options.top ?? 0;
+  if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${String(top)}`);
+  const batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
+  const jobs = positiveInt(options.jobs ?? defaultJobs(), 'jobs');
+  const recognize: RecognizeOptions = { top, longToleranceSeconds: options.longToleranceSeconds, detector: options.detector };
 
-  const files = await expandWavInputs(options.inputs);
-  const recognizer = options.recognizer ?? (await Recognizer.create(options.modelPath ?? DEFAULT_MODEL_PATH));
+  const files = await expandInputs(options.inputs, { stdin: options.stdin });
+  const runner: BatchRunner = options.recognizer
+    ? new InlineRunner(options.recognizer, recognize)
+    : await RecognizerPool.create(options.modelPath ?? DEFAULT_MODEL_PATH, Math.min(jobs, Math.max(1, Math.ceil(files.length / batchSize))), recognize);
+  let sink: RowSink | null = null;
+  let progress: Progress | null = null;
   const started = performance.now();
-  const rows: ResultRow[] = [];
+  let processed = 0;
+  let skipped = 0;
+  let failures = 0;
+  let detections = 0;
+  let interrupted = false;
   try {
-    for (let i = 0; i < files.length; i += batchSize) {
-      rows.push(...(await transcribeBatch(recognizer, files.slice(i, i + batchSize), top)));
+    sink = await openRowSink(format, BATCH_COLUMNS(top), options.out, stdout);
+    if (sink.resumed.repairedBytes > 0) stderr.write(`${options.out}: cut ${sink.resumed.repairedBytes} bytes of an interrupted write from the end\n`);
+    const done = sink.resumed.done;
+    const showProgress = options.progress ?? stderr.isTTY === true;
+    if (showProgress) progress = createProgress('transcribe', files.length, stderr as NodeJS.WriteStream);
+
+    // Batches run ahead of the writer (2 per runner slot); rows are written in batch order.
+    const inFlight: Promise<{ rows: ResultRow[]; skipped: number; size: number }>[] = [];
+    const window = runner.capacity * 2;
+    let next = 0;
+    const launch = (): void => {
+      const slice = files.slice(next, next + batchSize);
+      next += slice.length;
+      inFlight.push(
+        keyBatch(slice, done).then(async ({ tasks, skipped }) => ({
+          rows: tasks.length > 0 ? await runner.run(tasks) : [],
+          skipped,
+          size: slice.length,
+        })),
+      );
+    };
+    while (next < files.length || inFlight.length > 0) {
+      if (options.signal?.aborted) interrupted ||= next < files.length;
+      while (!interrupted && next < files.length && inFlight.length < window) launch();
+      if (inFlight.length === 0) break;
+      const batch = await inFlight.shift()!;
+      await sink.write(batch.rows);
+      skipped += batch.skipped;
+      processed += batch.size - batch.skipped;
+      failures += failedFiles(batch.rows);
+      detections += countDetections(batch.rows);
+      if (progress !== null) {
+        const elapsed = (performance.now() - started) / 1000;
+        progress.update(processed + skipped, { 'files/s': elapsed > 0 ? (processed / elapsed).toFixed(0) : '0', failed: failures });
+      }
     }
   } finally {
-    if (!options.recognizer) await recognizer.dispose();
+    progress?.stop();
+    await sink?.close();
+    await runner.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  const failures = rows.filter((r) => r.error !== null).length;
-  const filesPerSecond = seconds > 0 ? rows.length / seconds : 0;
-
-  const text = formatRows(rows, format, top > 0);
-  if (options.out !== undefined) await writeFileAtomic(options.out, text);
-  else stdout.write(text);
-  stderr.write(
-    `${rows.length} files, ${failures} failed, ${filesPerSecond.toFixed(1)} files/s${options.out !== undefined ? `, results in ${options.out}` : ''}\n`,
-  );
-  return { rows, failures, seconds, filesPerSecond, exitCode: failures > 0 ? 1 : 0 };
+  const result: TranscribeResult = {
+    files: files.length,
+    processed,
+    skipped,
+    failures,
+    detections,
+    seconds,
+    filesPerSecond: seconds > 0 ? processed / seconds : 0,
+    repairedBytes: sink!.resumed.repairedBytes,
+    interrupted,
+    exitCode: interrupted ? 130 : failures + sink!.resumed.failed > 0 ? 1 : 0,
+  };
+  stderr.write(summaryLine(result, options.out));
+  return result;
 }

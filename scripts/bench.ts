@@ -1,15 +1,17 @@
 /**
  * `npm run bench [-- SECTION...]`: speed figures, each printed as a ratio against a baseline
  * measured in the same run (the machines are shared and noisy, so absolute numbers drift).
- * Sections: features, recognition, training.
+ * Sections: features, recognition, streaming, training.
  */
 import { benchFeatures } from './bench/features.js';
 import { benchRecognition } from './bench/recognition.js';
+import { benchStreaming } from './bench/streaming.js';
 import { benchTraining } from './bench/training.js';
 
 const SECTIONS: Record<string, (report: (line: string) => void) => Promise<void>> = {
   features: benchFeatures,
   recognition: benchRecognition,
+  streaming: benchStreaming,
   training: benchTraining,
 };
 

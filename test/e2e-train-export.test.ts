@@ -50,8 +50,9 @@ test('kws train -> resume -> export -> evaluate -> transcribe on a generated dat
 
     const reportDir = join(dir, 'report');
     const evaluated = await kwsRun(['evaluate', '--data', data, '--model', onnxPath, '--split', 'all', '--json', '--report-dir', reportDir]);
-    const report = JSON.parse(evaluated.stdout) as { accuracy: number; confusionMatrix: number[][]; total?: number };
-    const counted = report.confusionMatrix.flat().reduce((a, b) => a + b, 0);
+    const report = JSON.parse(evaluated.stdout) as { accuracy: number; confusion: number[][]; evaluated: number };
+    const counted = report.confusion.flat().reduce((a, b) => a + b, 0);
+    assert.equal(counted, report.evaluated);
     assert.ok(counted > 0 && report.accuracy >= 0 && report.accuracy <= 1);
     assert.ok(existsSync(join(reportDir, 'confusion-matrix.html')));
 

@@ -73,7 +73,7 @@ test('a corrupt file gets a row with its error, the others are recognised, exit 
   const bad = rows.find((r) => r.file === corrupt);
   assert.equal(bad.label, null);
   assert.ok(bad.error.includes('broken.wav'), bad.error);
-  assert.match(stderr.text, /^5 files, 1 failed, [\d.]+ files\/s\n$/);
+  assert.match(stderr.text, /^5 files, 1 failed, 0 detections, [\d.]+ files\/s, [\d.]+ s\n$/);
   // Batching does not change results.
   const single = await recognizer.recognizeFile(good[2]!);
   const row = rows.find((r) => r.file === good[2]);
@@ -81,24 +81,27 @@ test('a corrupt file gets a row with its error, the others are recognised, exit 
   assert.ok(Math.abs(row.score - single.score) < 1e-5);
 });
 
-test('all good files give exit code 0; CSV written atomically to --out parses back with --top', async () => {
+test('all good files give exit code 0; CSV appended to --out parses back with --top and key columns', async () => {
   const out = join(dir, 'results.csv');
   const stdout = new Capture();
   const result = await runTranscribe({ inputs: [good[0]!, good[1]!], recognizer, format: 'csv', out, top: 3, stdout, stderr: new Capture() });
   assert.equal(result.exitCode, 0);
   assert.equal(stdout.text, '');
   const parsed = parseCsv(await readFile(out, 'utf8'));
-  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'top', 'error']);
+  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'start', 'end', 'top', 'error', 'key', 'part', 'parts']);
   assert.equal(parsed.length, 3);
   assert.equal(parsed[2]![0], good[1]);
   for (const [i, fields] of parsed.slice(1).entries()) {
     const r = await recognizer.recognizeFile(good[i]!);
     assert.equal(fields[1], r.label);
     assert.equal(fields[2], r.score.toFixed(4));
-    const top = fields[3]!.split(' ');
+    assert.deepEqual(fields.slice(3, 5), ['', '']);
+    const top = fields[5]!.split(' ');
     assert.equal(top.length, 3);
     assert.equal(top[0], `${r.label}:${r.score.toFixed(4)}`);
-    assert.equal(fields[4], '');
+    assert.equal(fields[6], '');
+    assert.match(fields[7]!, /^[0-9a-f]{24}$/);
+    assert.deepEqual(fields.slice(8), ['1', '1']);
   }
 });
 
@@ -107,7 +110,7 @@ test('table output lists every file, the error row included', async () => {
   await runTranscribe({ inputs: [join(dir, 'audio')], recognizer, format: 'table', stdout, stderr: new Capture() });
   const lines = stdout.text.trimEnd().split('\n');
   assert.equal(lines.length, 6);
-  assert.match(lines[0]!, /^FILE\s+LABEL\s+SCORE\s+ERROR$/);
+  assert.match(lines[0]!, /^FILE\s+LABEL\s+SCORE\s+START\s+END\s+ERROR$/);
   assert.ok(lines.some((l) => l.startsWith(corrupt) && l.includes('broken.wav')));
 });
 
@@ -136,6 +139,6 @@ test('kws transcribe as a child process: CSV on stdout, exit status 1 for the co
   assert.equal(err.code, 1);
   const parsed = parseCsv(err.stdout);
   assert.equal(parsed.length, 6);
-  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'error']);
-  assert.ok(parsed.find((r) => r[0] === corrupt)![3]!.includes('broken.wav'));
+  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'start', 'end', 'error']);
+  assert.ok(parsed.find((r) => r[0] === corrupt)![5]!.includes('broken.wav'));
 });

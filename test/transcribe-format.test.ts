@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvField, formatRows, type ResultRow } from '../pipeline/output-format.js';
+import { csvField, formatRows, StreamingTable, type ResultRow } from '../pipeline/output-format.js';
 import { parseCsv } from './transcribe-csv.js';
 
 const rows: ResultRow[] = [
@@ -38,6 +38,29 @@ test('table output aligns columns and keeps each row on one line', () => {
   assert.equal(lines[1]!.slice(labelColumn, labelColumn + 4), 'yes ');
   assert.equal(lines[2]!.slice(labelColumn, labelColumn + 2), '- ');
   assert.ok(lines[2]!.endsWith('not a RIFF file second line'));
+});
+
+test('times and key columns: CSV and JSONL carry start/end and key/part/parts', () => {
+  const row: ResultRow = { file: 'long.wav', label: 'yes', score: 0.9, start: 1.23456, end: 2.2, error: null, key: 'abc', part: 2, parts: 3 };
+  const parsed = parseCsv(formatRows([row], 'csv', { times: true, key: true }));
+  assert.deepEqual(parsed, [
+    ['file', 'label', 'score', 'start', 'end', 'error', 'key', 'part', 'parts'],
+    ['long.wav', 'yes', '0.9000', '1.235', '2.200', '', 'abc', '2', '3'],
+  ]);
+  assert.deepEqual(JSON.parse(formatRows([row], 'jsonl', { times: true, key: true })), {
+    file: 'long.wav', label: 'yes', score: 0.9, start: 1.235, end: 2.2, error: null, key: 'abc', part: 2, parts: 3,
+  });
+});
+
+test('StreamingTable prints the header once and keeps columns aligned across chunks', () => {
+  const table = new StreamingTable({ times: true });
+  const first = table.format([rows[0]!]).trimEnd().split('\n');
+  const second = table.format([{ file: 'c.wav', label: 'no', score: 0.5, start: 0.5, end: 1.5, error: null }]).trimEnd().split('\n');
+  assert.equal(first.length, 2);
+  assert.match(first[0]!, /^FILE\s+LABEL\s+SCORE\s+START\s+END\s+ERROR$/);
+  assert.equal(second.length, 1);
+  assert.equal(second[0]!.indexOf('no'), first[0]!.indexOf('LABEL'));
+  assert.ok(second[0]!.includes('0.500') && second[0]!.includes('1.500'));
 });
 
 test('an unknown format is a RangeError naming it', () => {

@@ -1,0 +1,215 @@
+/**
+ * `kws evaluate-stream`: keyword detection on long streams built from held-out clips over
+ * background noise. The model runs once per stream; thresholds are swept over the stored smoothed
+ * posteriors to give false rejection rate vs false accepts per hour (the DET curve) and the
+ * threshold of the <= 1 false accept per hour operating point.
+ */
+import type { Command } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Split, Task } from '../datasets/types.js';
+import { writeFileAtomic } from '../pipeline/atomic.js';
+import { lineChartHtml } from '../pipeline/charts.js';
+import {
+  chooseOperatingPoint, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, matchDetections, sweepThresholds,
+  TARGET_FALSE_ACCEPTS_PER_HOUR, type DetPoint, type ScoredStream,
+} from '../pipeline/detection-metrics.js';
+import { DEFAULT_REPORT_DIR } from '../pipeline/evaluate.js';
+import { createProgress } from '../pipeline/progress.js';
+import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
+import { buildStream, streamSourcesFromDataset } from '../pipeline/stream-builder.js';
+import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
+import type { DetectorConfig } from '../pipeline/streaming/types.js';
+import { oneOf, positiveInt } from './options.js';
+
+export const STREAM_SPLITS: readonly (Split | 'all')[] = ['test', 'validation', 'train', 'all'];
+export const DEFAULT_STREAM_MINUTES = 30;
+export const DEFAULT_STREAM_SECONDS = 120;
+
+export interface EvaluateStreamOptions {
+  data: string;
+  split: Split | 'all';
+  holdout?: boolean;
+  minutes?: number;
+  modelPath?: string;
+  seed?: number;
+  reportDir?: string;
+  json?: boolean;
+  /** Length of each built stream (default 120 s); the total is split into streams of this length. */
+  streamSeconds?: number;
+  noiseDir?: string;
+  detector?: Partial<DetectorConfig>;
+  out?: { write(text: string): unknown };
+  /** Progress display on stderr (default true). */
+  progress?: boolean;
+}
+
+export interface StreamReport {
+  model: string;
+  data: string;
+  split: string;
+  holdout: boolean;
+  seed: number;
+  totalSeconds: number;
+  keywords: number;
+  fillers: number;
+  detector: DetectorConfig & { effectiveHopMs: number; smoothingLength: number };
+  toleranceSeconds: number;
+  /** Results at the detector's configured thresholds. */
+  atConfiguredThreshold: DetPoint;
+  sweep: DetPoint[];
+  operatingPoint: { maxFalseAcceptsPerHour: number; point: DetPoint | null };
+  streams: { index: number; seconds: number; snrDb: number; noise: string; keywords: number; fillers: number }[];
+  processingSeconds: number;
+  realTimeFactor: number;
+}
+
+function percent(v: number): string {
+  return `${(100 * v).toFixed(2)}%`;
+}
+
+export function sweepTable(points: readonly DetPoint[]): string {
+  const rows = points.map((p) => [p.threshold.toString(), percent(p.falseRejectRate), p.falseAcceptsPerHour.toFixed(2), String(p.hits), String(p.misses), String(p.falseAccepts)]);
+  const header = ['threshold', 'FRR', 'FA/h', 'hits', 'misses', 'false accepts'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i]!)).join('  ')).join('\n') + '\n';
+}
+
+export async function runEvaluateStream(options: EvaluateStreamOptions): Promise<StreamReport> {
+  const out = options.out ?? process.stdout;
+  const minutes = options.minutes ?? DEFAULT_STREAM_MINUTES;
+  const seed = options.seed ?? 1;
+  const streamSeconds = Math.min(options.streamSeconds ?? DEFAULT_STREAM_SECONDS, minutes * 60);
+  if (!(minutes > 0)) throw new RangeError(`minutes must be > 0, got ${minutes}`);
+  if (!(streamSeconds >= 5)) throw new RangeError(`streamSeconds must be >= 5, got ${streamSeconds}`);
+  const modelPath = options.modelPath ?? DEFAULT_MODEL_PATH;
+  const recognizer = await Recognizer.create(modelPath);
+  try {
+    const detector = createNodeDetector(recognizer, options.detector);
+    const keywordLabels = recognizer.labels.filter((l) => !detector.config.ignoreLabels.includes(l));
+    const task: Task = recognizer.manifest.task === '35' ? '35' : '12';
+    const sources = await streamSourcesFromDataset(options.data, { task, split: options.split, holdout: options.holdout, keywordLabels, noiseDir: options.noiseDir });
+    if (sources.noiseFiles.length === 0) process.stderr.write(`warning: ${options.data} has no _background_noise_ recordings (use --noise DIR); mixing seeded white noise\n`);
+    const count = Math.ceil((minutes * 60) / streamSeconds);
+    const totalSeconds = count * streamSeconds;
+    const progress = options.progress === false ? { update() {}, stop() {} } : createProgress('evaluate-stream', Math.round(totalSeconds));
+    const scored: ScoredStream[] = [];
+    const streams: StreamReport['streams'] = [];
+    const configured = { hits: 0, misses: 0, falseAccepts: 0 };
+    let processing = 0;
+    let done = 0;
+    try {
+      for (let i = 0; i < count; i++) {
+        const s = await buildStream(sources, i, { durationSeconds: streamSeconds, seed });
+        const started = performance.now();
+        const { detections, posteriors } = await scanRecording(detector, s.samples, {
+          keepPosteriors: true,
+          onProgress: (seconds) => progress.update(Math.round(done + seconds), { stream: `${i + 1}/${count}` }),
+        });
+        processing += (performance.now() - started) / 1000;
+        done += s.durationSeconds;
+        const r = matchDetections(detections, s.truth, DEFAULT_MATCH_TOLERANCE_SECONDS);
+        configured.hits += r.hits;
+        configured.misses += r.misses;
+        configured.falseAccepts += r.falseAccepts;
+        scored.push({ durationSeconds: s.durationSeconds, posteriors, truth: s.truth });
+        streams.push({ index: i, seconds: s.durationSeconds, snrDb: Number(s.snrDb.toFixed(2)), noise: s.noise, keywords: s.truth.length, fillers: s.fillers.length });
+      }
+    } finally {
+      progress.stop();
+    }
+    const sweep = sweepThresholds(scored, {
+      labels: recognizer.labels,
+      trigger: detector.config,
+      windowSeconds: detector.windowSamples / detector.features.sampleRateHz,
+      historyLength: detector.smoothingLength,
+      toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
+    });
+    const point = chooseOperatingPoint(sweep, TARGET_FALSE_ACCEPTS_PER_HOUR);
+    const report: StreamReport = {
+      model: resolve(modelPath),
+      data: resolve(options.data),
+      split: options.split,
+      holdout: options.holdout ?? false,
+      seed,
+      totalSeconds,
+      keywords: streams.reduce((a, s) => a + s.keywords, 0),
+      fillers: streams.reduce((a, s) => a + s.fillers, 0),
+      detector: { ...detector.config, effectiveHopMs: detector.effectiveHopMs, smoothingLength: detector.smoothingLength },
+      toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
+      atConfiguredThreshold: detPoint(detector.config.defaultThreshold, configured, totalSeconds),
+      sweep,
+      operatingPoint: { maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR, point },
+      streams,
+      processingSeconds: Number(processing.toFixed(3)),
+      realTimeFactor: processing / totalSeconds,
+    };
+    const reportDir = resolve(options.reportDir ?? DEFAULT_REPORT_DIR);
+    await mkdir(reportDir, { recursive: true });
+    await writeFileAtomic(join(reportDir, 'stream-report.json'), JSON.stringify(report, null, 2) + '\n');
+    const html = lineChartHtml(
+      `DET curve: ${report.keywords} keywords in ${(totalSeconds / 60).toFixed(1)} min of streams (FA/h = 0 points are off the log axis)`,
+      [{ name: 'DET', points: detCurve(sweep) }],
+      { x: 'false accepts per hour', y: 'false rejection rate', logX: true, logY: true },
+    );
+    await writeFileAtomic(join(reportDir, 'det-curve.html'), html);
+
+    if (options.json) out.write(JSON.stringify(report) + '\n');
+    else {
+      out.write(`${report.keywords} keywords and ${report.fillers} other words in ${count} streams, ${(totalSeconds / 60).toFixed(1)} min (real-time factor ${report.realTimeFactor.toFixed(4)})\n`);
+      const c = report.atConfiguredThreshold;
+      out.write(`at threshold ${c.threshold}: FRR ${percent(c.falseRejectRate)}, ${c.falseAcceptsPerHour.toFixed(2)} false accepts/hour\n\n`);
+      out.write(sweepTable(sweep));
+      out.write(point
+        ? `\noperating point (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): threshold ${point.threshold}, FRR ${percent(point.falseRejectRate)}, ${point.falseAcceptsPerHour.toFixed(2)} FA/h\n`
+        : `\nno swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h\n`);
+      out.write(`report: ${join(reportDir, 'stream-report.json')}, ${join(reportDir, 'det-curve.html')}\n`);
+    }
+    return report;
+  } finally {
+    await recognizer.dispose();
+  }
+}
+
+interface EvaluateStreamCliOptions {
+  data: string;
+  split: Split | 'all';
+  holdout: boolean;
+  minutes: number;
+  model?: string;
+  seed: number;
+  reportDir: string;
+  json: boolean;
+  noise?: string;
+  streamSeconds: number;
+}
+
+export function registerEvaluateStreamCommand(program: Command): void {
+  program
+    .command('evaluate-stream')
+    .description('keyword detection on long noisy streams built from held-out clips: FRR and false accepts/hour per threshold, DET curve, <= 1 FA/h operating point')
+    .requiredOption('--data <dir>', 'Speech Commands-layout folder to take keyword and other-word clips from')
+    .option('--split <split>', 'test, validation, train or all: clips the model was not trained on', oneOf('--split', STREAM_SPLITS), 'test')
+    .option('--holdout', 'split the folder by the hold-out speaker re-split used by `kws train --holdout`', false)
+    .option('--minutes <n>', 'total stream length', positiveInt('--minutes'), DEFAULT_STREAM_MINUTES)
+    .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
+    .option('--seed <n>', 'seed of clip placement, gaps, noise and SNR', positiveInt('--seed'), 1)
+    .option('--noise <dir>', 'background noise: a folder of wavs or a dataset with _background_noise_/ (default: the --data folder\'s)')
+    .option('--stream-seconds <n>', 'length of each built stream', positiveInt('--stream-seconds'), DEFAULT_STREAM_SECONDS)
+    .option('--report-dir <dir>', 'folder for stream-report.json and det-curve.html', DEFAULT_REPORT_DIR)
+    .option('--json', 'print the report as JSON instead of text', false)
+    .action(async (opts: EvaluateStreamCliOptions) => {
+      await runEvaluateStream({
+        data: opts.data,
+        split: opts.split,
+        holdout: opts.holdout,
+        minutes: opts.minutes,
+        modelPath: opts.model,
+        seed: opts.seed,
+        noiseDir: opts.noise,
+        streamSeconds: opts.streamSeconds,
+        reportDir: opts.reportDir,
+        json: opts.json,
+      });
+    });
+}

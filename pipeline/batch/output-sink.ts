@@ -1,0 +1,69 @@
+/**
+ * Where a batch run's rows go: a resumable results file (--out, CSV or JSONL, appended and fsync'ed
+ * per write) or a text stream (stdout: table, JSONL or CSV, nothing kept in memory).
+ */
+import { extname } from 'node:path';
+import { formatBody, formatHeader, OUTPUT_FORMATS, StreamingTable, type ColumnOptions, type OutputFormat, type ResultRow } from '../output-format.js';
+import { readResumeState, ResultLog, type ResumeState } from './result-log.js';
+
+export interface TextSink {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/**
+ * The format when none is given: from the --out extension (.csv is CSV, anything else JSONL), else
+ * a table on a terminal and JSONL when stdout is piped.
+ */
+export function chooseFormat(format: OutputFormat | undefined, out: string | undefined, stdout: TextSink): OutputFormat {
+  if (format !== undefined) {
+    if (!OUTPUT_FORMATS.includes(format)) throw new RangeError(`format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${String(format)}'`);
+    if (format === 'table' && out !== undefined) throw new RangeError(`format 'table' cannot be written to --out ${out} (it is not resumable); use jsonl or csv`);
+    return format;
+  }
+  if (out !== undefined) return extname(out).toLowerCase() === '.csv' ? 'csv' : 'jsonl';
+  return stdout.isTTY ? 'table' : 'jsonl';
+}
+
+export interface RowSink {
+  /** Keys already written by an earlier run of the same --out (empty for stdout). */
+  readonly resumed: ResumeState;
+  write(rows: readonly ResultRow[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the sink: for --out, reads back finished files, repairs a torn end, and appends. */
+export async function openRowSink(format: OutputFormat, columns: ColumnOptions, out: string | undefined, stdout: TextSink): Promise<RowSink> {
+  if (out !== undefined) {
+    if (format === 'table') throw new RangeError(`format 'table' cannot be written to --out ${out}; use jsonl or csv`);
+    const resumed = await readResumeState(out, format, columns);
+    const log = await ResultLog.open(out, format, columns, resumed);
+    return {
+      resumed,
+      write: (rows) => log.commit(log.format(rows)),
+      close: () => log.close(),
+    };
+  }
+  const resumed: ResumeState = { done: new Set(), failed: 0, repairedBytes: 0, hasHeader: false };
+  const table = format === 'table' ? new StreamingTable(columns) : null;
+  let started = false;
+  return {
+    resumed,
+    async write(rows) {
+      if (table !== null) {
+        if (rows.length > 0) stdout.write(table.format(rows));
+        started ||= rows.length > 0;
+        return;
+      }
+      const fmt = format as 'csv' | 'jsonl';
+      const head = started ? '' : formatHeader(fmt, columns);
+      started = true;
+      stdout.write(head + formatBody(rows, fmt, columns));
+    },
+    async close() {
+      // A table or CSV with no rows still shows its header.
+      if (!started && table !== null) stdout.write(table.format([]));
+      else if (!started && format === 'csv') stdout.write(formatHeader('csv', columns));
+    },
+  };
+}

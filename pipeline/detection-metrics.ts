@@ -1,0 +1,144 @@
+/**
+ * Keyword detection metrics on long streams: detections matched to ground truth, false rejection
+ * rate and false accepts per hour over a threshold sweep (replaying stored smoothed posteriors, so
+ * the model runs once), the DET curve, and the threshold for an operating point.
+ */
+import { replayTrigger, type TriggerConfig } from './streaming/trigger.js';
+import type { Detection, PosteriorFrame } from './streaming/types.js';
+
+/** A word placed in a stream: seconds from the stream start. */
+export interface TruthEvent {
+  label: string;
+  startSeconds: number;
+  endSeconds: number;
+  /** The word as recorded and the clip it came from, for reports. */
+  word?: string;
+  source?: string;
+}
+
+/**
+ * A detection matches a true word of its label when it fires within [start, end + tolerance]:
+ * the detector fires at the end of a window, after the word, so the tolerance is about a window.
+ */
+export const DEFAULT_MATCH_TOLERANCE_SECONDS = 1.0;
+/** The operating point kws reports: at most this many false accepts per hour. */
+export const TARGET_FALSE_ACCEPTS_PER_HOUR = 1;
+
+export interface MatchResult {
+  hits: number;
+  misses: number;
+  falseAccepts: number;
+  matched: { detection: Detection; truth: TruthEvent }[];
+  falseAcceptDetections: Detection[];
+  missedTruths: TruthEvent[];
+}
+
+/** Greedy in firing order: each detection takes the earliest unmatched true word it can match. */
+export function matchDetections(detections: readonly Detection[], truth: readonly TruthEvent[], toleranceSeconds = DEFAULT_MATCH_TOLERANCE_SECONDS): MatchResult {
+  if (!(toleranceSeconds >= 0)) throw new RangeError(`matchDetections: toleranceSeconds must be >= 0, got ${toleranceSeconds}`);
+  const order = truth.map((_, i) => i).sort((a, b) => truth[a]!.startSeconds - truth[b]!.startSeconds);
+  const used = new Uint8Array(truth.length);
+  const matched: MatchResult['matched'] = [];
+  const falseAcceptDetections: Detection[] = [];
+  const sorted = [...detections].sort((a, b) => a.firedAtSeconds - b.firedAtSeconds);
+  for (const d of sorted) {
+    const t = order.find((i) => {
+      const e = truth[i]!;
+      return !used[i] && e.label === d.label && d.firedAtSeconds >= e.startSeconds && d.firedAtSeconds <= e.endSeconds + toleranceSeconds;
+    });
+    if (t === undefined) falseAcceptDetections.push(d);
+    else {
+      used[t] = 1;
+      matched.push({ detection: d, truth: truth[t]! });
+    }
+  }
+  const missedTruths = truth.filter((_, i) => !used[i]);
+  return { hits: matched.length, misses: missedTruths.length, falseAccepts: falseAcceptDetections.length, matched, falseAcceptDetections, missedTruths };
+}
+
+export interface DetPoint {
+  threshold: number;
+  /** Missed true keywords / true keywords (0 when there are none). */
+  falseRejectRate: number;
+  falseAcceptsPerHour: number;
+  hits: number;
+  misses: number;
+  falseAccepts: number;
+}
+
+/** One evaluated stream: the model's stored posteriors and what was really said. */
+export interface ScoredStream {
+  durationSeconds: number;
+  posteriors: readonly PosteriorFrame[];
+  truth: readonly TruthEvent[];
+}
+
+export interface SweepOptions {
+  labels: readonly string[];
+  /** Refractory period and ignored labels of the detector; thresholds are swept. */
+  trigger: Pick<TriggerConfig, 'refractoryMs' | 'ignoreLabels'>;
+  windowSeconds: number;
+  /** The detector's smoothing length in evaluations (used for the start/end estimate only). */
+  historyLength: number;
+  thresholds?: readonly number[];
+  toleranceSeconds?: number;
+}
+
+/** 0.05 .. 0.95 by 0.05, then finer steps towards 1 where low false-accept rates live. */
+export const DEFAULT_SWEEP_THRESHOLDS: readonly number[] = Object.freeze([
+  ...Array.from({ length: 19 }, (_, i) => Number((0.05 * (i + 1)).toFixed(2))),
+  0.96, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999,
+]);
+
+export function detPoint(threshold: number, result: Pick<MatchResult, 'hits' | 'misses' | 'falseAccepts'>, durationSeconds: number): DetPoint {
+  if (!(durationSeconds > 0)) throw new RangeError(`detPoint: durationSeconds must be > 0, got ${durationSeconds}`);
+  const truths = result.hits + result.misses;
+  return {
+    threshold,
+    falseRejectRate: truths > 0 ? result.misses / truths : 0,
+    falseAcceptsPerHour: result.falseAccepts / (durationSeconds / 3600),
+    hits: result.hits,
+    misses: result.misses,
+    falseAccepts: result.falseAccepts,
+  };
+}
+
+/** FRR and FA/h at each threshold (one global threshold for every label), pooled over the streams. */
+export function sweepThresholds(streams: readonly ScoredStream[], options: SweepOptions): DetPoint[] {
+  const thresholds = options.thresholds ?? DEFAULT_SWEEP_THRESHOLDS;
+  const duration = streams.reduce((a, s) => a + s.durationSeconds, 0);
+  return thresholds.map((threshold) => {
+    if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`sweepThresholds: thresholds must be in [0, 1], got ${threshold}`);
+    const config: TriggerConfig = { ...options.trigger, thresholds: {}, defaultThreshold: threshold };
+    const total = { hits: 0, misses: 0, falseAccepts: 0 };
+    for (const s of streams) {
+      const detections = replayTrigger(options.labels, s.posteriors, config, options.windowSeconds, options.historyLength);
+      const r = matchDetections(detections, s.truth, options.toleranceSeconds);
+      total.hits += r.hits;
+      total.misses += r.misses;
+      total.falseAccepts += r.falseAccepts;
+    }
+    return detPoint(threshold, total, duration);
+  });
+}
+
+/** The point with the lowest FRR among those with at most `maxFalseAcceptsPerHour`; ties go to fewer false accepts, then the lower threshold. Null when none qualifies. */
+export function chooseOperatingPoint(points: readonly DetPoint[], maxFalseAcceptsPerHour = TARGET_FALSE_ACCEPTS_PER_HOUR): DetPoint | null {
+  let best: DetPoint | null = null;
+  for (const p of points) {
+    if (p.falseAcceptsPerHour > maxFalseAcceptsPerHour) continue;
+    if (
+      best === null ||
+      p.falseRejectRate < best.falseRejectRate ||
+      (p.falseRejectRate === best.falseRejectRate && (p.falseAcceptsPerHour < best.falseAcceptsPerHour || (p.falseAcceptsPerHour === best.falseAcceptsPerHour && p.threshold < best.threshold)))
+    ) {
+      best = p;
+    }
+  }
+  return best;
+}
+
+/** DET curve points (false accepts per hour, false rejection rate), ordered by false accepts. */
+export function detCurve(points: readonly DetPoint[]): [number, number][] {
+  return points.map((p): [number, number] => [p.falseAcceptsPerHour, p.falseRejectRate]).sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+}

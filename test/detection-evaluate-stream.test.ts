@@ -1,0 +1,82 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runEvaluateStream, type StreamReport } from '../cli/evaluate-stream.js';
+import { DEFAULT_SWEEP_THRESHOLDS } from '../pipeline/detection-metrics.js';
+import { SeededRandom } from '../pipeline/random.js';
+import { toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
+
+const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
+const shared = resolve(repoRoot, '../shared/data');
+const haveShared = existsSync(join(shared, 'speech_commands_v0.02_test_half')) && existsSync(join(shared, 'speech_commands_v0.01_mini/_background_noise_'));
+let dir = '';
+let modelPath = '';
+let dataDir = '';
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kws-eval-stream-'));
+  modelPath = join(dir, 'model.onnx');
+  await writeFixtureModel(modelPath, { seed: 3 });
+  // A tiny Speech Commands layout of generated clips: two commands, one other word, one noise file.
+  dataDir = join(dir, 'data');
+  let seed = 1;
+  for (const [word, hz] of [['yes', 400], ['no', 900], ['cat', 2000]] as const) {
+    for (let k = 0; k < 3; k++) await writeWav(join(dataDir, word, `${(1000 + k).toString(16)}abcd_nohash_${k}.wav`), toneClip(1, hz + 50 * k, seed++));
+  }
+  const rng = new SeededRandom(9);
+  await writeWav(join(dataDir, '_background_noise_', 'hum.wav'), Float32Array.from({ length: 16000 * 5 }, (_, i) => 0.05 * Math.sin(i / 30) + 0.02 * (rng.next() * 2 - 1)));
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function sink(): { text: string; write(t: string): void } {
+  return { text: '', write(t) { this.text += t; } };
+}
+
+test('evaluate-stream writes a consistent report, and replaying stored posteriors matches the live detector', async () => {
+  const reportDir = join(dir, 'report');
+  const out = sink();
+  // No ignored labels and a threshold near the random model's uniform posteriors, so it fires.
+  const report = await runEvaluateStream({
+    data: dataDir, split: 'all', minutes: 1, streamSeconds: 30, modelPath, seed: 4, reportDir, out, progress: false,
+    detector: { ignoreLabels: [], defaultThreshold: 0.1 },
+  });
+  const onDisk = JSON.parse(await readFile(join(reportDir, 'stream-report.json'), 'utf8')) as StreamReport;
+  assert.deepEqual(onDisk.sweep, report.sweep);
+  assert.equal(report.streams.length, 2);
+  assert.equal(report.totalSeconds, 60);
+  assert.equal(report.keywords, report.streams.reduce((a, s) => a + s.keywords, 0));
+  assert.ok(report.keywords > 5);
+  assert.deepEqual(report.sweep.map((p) => p.threshold), [...DEFAULT_SWEEP_THRESHOLDS]);
+  for (const p of report.sweep) assert.equal(p.hits + p.misses, report.keywords);
+  const live = report.atConfiguredThreshold;
+  const replayed = report.sweep.find((p) => p.threshold === 0.1)!;
+  assert.deepEqual({ ...replayed, threshold: 0.1 }, { ...live, threshold: 0.1 });
+  assert.ok(live.hits + live.falseAccepts > 0, 'the random model fires at 0.1');
+  const html = await readFile(join(reportDir, 'det-curve.html'), 'utf8');
+  assert.match(html, /<svg/);
+  assert.match(html, /false accepts per hour/);
+  assert.match(out.text, /threshold\s+FRR\s+FA\/h/);
+  assert.match(out.text, /operating point \(<= 1 FA\/h\)|no swept threshold reaches/);
+});
+
+test('evaluate-stream on real speech (shared data, random model): shapes and counts', { skip: haveShared ? false : 'needs ../shared/data (absent)' }, async () => {
+  const out = sink();
+  const report = await runEvaluateStream({
+    data: join(shared, 'speech_commands_v0.02_test_half'), split: 'all', minutes: 2, modelPath, seed: 2,
+    noiseDir: join(shared, 'speech_commands_v0.01_mini'), reportDir: join(dir, 'report-shared'), out, progress: false, json: true,
+  });
+  const printed = JSON.parse(out.text) as StreamReport;
+  assert.equal(printed.keywords, report.keywords);
+  assert.ok(report.keywords >= 15 && report.fillers >= 10, `${report.keywords} keywords, ${report.fillers} fillers`);
+  assert.ok(report.streams.every((s) => s.noise.endsWith('.wav') && s.snrDb >= 5 && s.snrDb <= 20));
+  // False accepts can only fall as the threshold rises past the random model's near-uniform scores.
+  assert.equal(report.sweep.at(-1)!.falseAccepts, 0);
+  assert.equal(report.sweep.at(-1)!.falseRejectRate, 1);
+});
