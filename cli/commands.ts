@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerDatasetInfoCommand } from './dataset-info.js';
+import { registerDemoCommand } from './demo.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerEvaluateStreamCommand } from './evaluate-stream.js';
 import { registerExportCommand } from './export.js';
@@ -7,6 +8,7 @@ import { registerListenCommand } from './listen.js';
 import { registerSynthCommand } from './synth.js';
 import { registerTrainCommand } from './train.js';
 import { registerTranscribeCommand } from './transcribe.js';
+import { registerWorkerCommand } from './worker.js';
 
 /** Each sub-command lives in its own module and adds itself here. */
 export function registerCommands(program: Command): void {
@@ -15,7 +17,9 @@ export function registerCommands(program: Command): void {
   registerTrainCommand(program);
   registerExportCommand(program);
   registerTranscribeCommand(program);
+  registerWorkerCommand(program);
   registerEvaluateCommand(program);
   registerListenCommand(program);
   registerEvaluateStreamCommand(program);
+  registerDemoCommand(program);
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../pipeline/random.js';
 import { glorotUniform, lstmBias, orthogonal } from './init.js';
-import { bidirectionalLstm, type BidirectionalMode, type LstmParams } from './lstm/fast-lstm.js';
+import { bidirectionalLstm, type LstmParams } from './lstm/fast-lstm.js';
 import type { BiLstmLayerWeights, DenseWeights, LstmDirectionWeights, ModelArchitecture, ModelWeights } from './types.js';
 
 export class ModelWeightsError extends TypeError {
@@ -57,8 +57,6 @@ let instanceCount = 0;
 
 export class BiLstmClassifier {
   readonly architecture: ModelArchitecture;
-  /** How each bidirectional layer steps its two directions (see scripts/bench/training.ts). */
-  bidirectionalMode: BidirectionalMode = 'fused';
   private readonly lstm: { forward: LstmVariables; backward: LstmVariables }[];
   private readonly hidden: DenseVariables | null;
   private readonly output: DenseVariables;
@@ -191,7 +189,7 @@ export class BiLstmClassifier {
       };
       let h = x;
       this.lstm.forEach((layer, n) => {
-        h = bidirectionalLstm(h, layer.forward as LstmParams, layer.backward as LstmParams, this.bidirectionalMode);
+        h = bidirectionalLstm(h, layer.forward as LstmParams, layer.backward as LstmParams);
         // Between stacked layers; the last layer's output is dropped after pooling instead.
         if (n < this.lstm.length - 1) h = dropout(h);
       });

@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- SECTION...]`: speed figures, each printed as a ratio against a baseline
  * measured in the same run (the machines are shared and noisy, so absolute numbers drift).
- * Sections: features, recognition, streaming, training.
+ * Sections: features, recognition, streaming, batch, training.
  */
+import { benchBatch } from './bench/batch.js';
 import { benchFeatures } from './bench/features.js';
 import { benchRecognition } from './bench/recognition.js';
 import { benchStreaming } from './bench/streaming.js';
@@ -12,6 +13,7 @@ const SECTIONS: Record<string, (report: (line: string) => void) => Promise<void>
   features: benchFeatures,
   recognition: benchRecognition,
   streaming: benchStreaming,
+  batch: benchBatch,
   training: benchTraining,
 };
 

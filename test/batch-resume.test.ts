@@ -59,9 +59,15 @@ test('a run killed with SIGKILL mid-way loses nothing written; the re-run repair
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)));
+  let ended = false;
+  const exited = new Promise<NodeJS.Signals | null>((res) =>
+    child.on('exit', (_code, signal) => {
+      ended = true;
+      res(signal);
+    }),
+  );
   // Kill once a few batches are on disk.
-  for (;;) {
+  while (!ended) {
     const size = await stat(out).then((s) => s.size, () => 0);
     if (size > 200 * 150) break;
     await new Promise((r) => setTimeout(r, 10));

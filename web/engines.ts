@@ -127,6 +127,8 @@ export class ServerEngine implements Engine {
   readonly mode = 'server' as const;
   readonly labels: readonly string[];
   readonly #socket: WebSocket;
+  /** Set by close(): the page stopped the stream, so its close event is no error. */
+  #stopping = false;
 
   private constructor(labels: readonly string[], socket: WebSocket) {
     this.labels = labels;
@@ -155,7 +157,7 @@ export class ServerEngine implements Engine {
       socket.addEventListener('close', (event) => {
         const reason = `server closed the stream (${event.code}${event.reason ? `: ${event.reason}` : ''})`;
         if (engine === null) reject(new Error(reason));
-        else events.closed(reason);
+        else if (!engine.#stopping) events.closed(reason);
       });
     });
   }
@@ -165,6 +167,7 @@ export class ServerEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.#stopping = true;
     this.#socket.close(1000, 'stopped');
   }
 }

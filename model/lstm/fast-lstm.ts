@@ -1,21 +1,18 @@
 /**
  * A trainable sequence LSTM for TensorFlow.js with a hand-written backward pass (BPTT) through
- * `tf.customGrad`. tfjs-wasm spends most of an LSTM's time in per-op overhead, so this op:
- *  - projects the inputs of all frames (and all directions) with ONE matMul before the recurrence;
- *  - steps D directions together as one "wide" cell of D*U units whose recurrent matrix is
- *    block-diagonal, so each time step costs one matMul and a dozen element-wise ops for all
- *    directions;
- *  - saves the per-step gates and states stacked once, and in the backward pass runs only what
- *    truly depends on the recurrence per step; every weight gradient is one large matMul over all
- *    steps (dKernel = X^T dZ, dRecurrent = Hprev^T dZ, dBias = sum dZ, dX = dZ kernel^T).
- * The wasm backend sends matMuls to XNNPACK only without transpose flags, so transposes are
- * materialised explicitly (a cheap copy) instead of passing transposeA/transposeB.
+ * `tf.customGrad`, built around what is cheap and what is not on tfjs-backend-wasm 4.22 (measured):
+ *  - cheap: matMul without transpose flags (XNNPACK; with a flag a naive loop runs, so transposes
+ *    are materialised), Concat/Stack, Transpose, Reverse, Reshape, element-wise ops;
+ *  - expensive: Slice/SplitV/Unpack (JavaScript kernels that copy the WHOLE source tensor out of
+ *    the wasm heap for every slice) and Gather (~30 ns per element).
+ * So nothing is ever sliced per step: each gate has its own weight matrix [F+U, U] and is one fused
+ * matMul of concat(x_t, h) per step; frame t of a time-major tensor is taken out with a one-hot
+ * matMul; the backward pass precomputes every step's gate factors in bulk, runs only the true
+ * recurrence per step, and gets every weight gradient as ONE matMul over all steps
+ * (d[kernel; recurrentKernel; bias] = concat(X, Hprev, 1)^T dZ, dX = dZ kernel^T).
  *
- * Cell (gate order i, f, c, o; tfjs weight layout kernel [F,4U], recurrentKernel [U,4U], bias [4U]):
+ * Cell (gate order i, f, c, o; tfjs layout kernel [F,4U], recurrentKernel [U,4U], bias [4U]):
  *   i = σ(x Wi + h Ui + bi), f = σ(..f), g = tanh(..c), o = σ(..o), c' = f c + i g, h' = o tanh(c').
- *
- * Internal layout: time-major, gate columns ordered [gate][direction][unit] so that the four gate
- * blocks of the wide cell each hold all directions side by side.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -26,16 +23,13 @@ export interface LstmParams {
   bias: tf.Tensor1D;
 }
 
-export interface LstmDirection extends LstmParams {
+export interface LstmOptions {
   /**
    * Process frames from last to first. The output of every frame stays at that frame's position
    * (unlike keras `goBackwards`, which returns the sequence in processing order).
    */
-  reverse: boolean;
+  reverse?: boolean;
 }
-
-/** 'fused': both directions stepped together (one recurrence); 'separate': two recurrences. */
-export type BidirectionalMode = 'fused' | 'separate';
 
 export class LstmShapeError extends RangeError {
   constructor(message: string) {
@@ -44,232 +38,149 @@ export class LstmShapeError extends RangeError {
   }
 }
 
-function checkShapes(x: tf.Tensor, dirs: readonly LstmDirection[]): { batch: number; frames: number; inputDim: number; units: number } {
+function checkShapes(x: tf.Tensor, p: LstmParams): { batch: number; frames: number; inputDim: number; units: number } {
   if (x.rank !== 3) throw new LstmShapeError(`input must be [batch, frames, features], got shape [${x.shape}]`);
   const [batch, frames, inputDim] = x.shape as [number, number, number];
   if (frames < 1) throw new LstmShapeError('input has no frames');
-  if (dirs.length < 1) throw new LstmShapeError('at least one direction is needed');
-  const units = dirs[0]!.recurrentKernel.shape[0];
-  dirs.forEach((d, n) => {
-    const expect = (name: string, got: readonly number[], want: number[]): void => {
-      if (got.length !== want.length || got.some((v, i) => v !== want[i])) {
-        throw new LstmShapeError(`direction ${n} ${name} must have shape [${want}], got [${got}]`);
-      }
-    };
-    expect('kernel', d.kernel.shape, [inputDim, 4 * units]);
-    expect('recurrentKernel', d.recurrentKernel.shape, [units, 4 * units]);
-    expect('bias', d.bias.shape, [4 * units]);
-  });
+  const units = p.recurrentKernel.shape[0];
+  const expect = (name: string, got: readonly number[], want: number[]): void => {
+    if (got.length !== want.length || got.some((v, i) => v !== want[i])) {
+      throw new LstmShapeError(`${name} must have shape [${want}], got [${got}]`);
+    }
+  };
+  expect('kernel', p.kernel.shape, [inputDim, 4 * units]);
+  expect('recurrentKernel', p.recurrentKernel.shape, [units, 4 * units]);
+  expect('bias', p.bias.shape, [4 * units]);
   return { batch, frames, inputDim, units };
 }
 
-/** [rows, 4U] per direction -> [rows, 4*D*U] with columns [gate][direction][unit]. */
-function interleaveGateColumns(perDirection: tf.Tensor2D[], units: number): tf.Tensor2D {
-  const rows = perDirection[0]!.shape[0];
-  if (perDirection.length === 1) return perDirection[0]!;
-  const parts = perDirection.map((w) => tf.reshape(w, [rows, 4, 1, units]));
-  return tf.reshape(tf.concat(parts, 2), [rows, 4 * perDirection.length * units]);
+/** Row t of `rows` [T, N] as [1, N], by a one-hot matMul (no Slice, see the header). */
+function frameOf(oneHot: tf.Tensor2D[], rows: tf.Tensor2D, t: number): tf.Tensor2D {
+  return tf.matMul(oneHot[t]!, rows);
 }
 
-/**
- * interleaveGateColumns for biases. Built with a rank-1 concat on purpose: the wasm fused matMul
- * checks the rank of the bias's underlying buffer, which a reshape does not change.
- */
-function interleaveBias(perDirection: tf.Tensor1D[]): tf.Tensor1D {
-  if (perDirection.length === 1) return perDirection[0]!;
-  const gates = perDirection.map((b) => tf.split(b, 4) as tf.Tensor1D[]);
-  const parts: tf.Tensor1D[] = [];
-  for (let k = 0; k < 4; k++) for (const g of gates) parts.push(g[k]!);
-  return tf.concat(parts);
+/** The T one-hot rows [1, T] (split of a small identity matrix: slicing small tensors is cheap). */
+function oneHotRows(T: number): tf.Tensor2D[] {
+  return T === 1 ? [tf.ones([1, 1])] : (tf.split(tf.eye(T), T, 0) as tf.Tensor2D[]);
 }
 
-/** Inverse of interleaveGateColumns: [rows, 4*D*U] -> D tensors [rows, 4U]. */
-function splitGateColumns(joined: tf.Tensor2D, directions: number, units: number): tf.Tensor2D[] {
-  if (directions === 1) return [joined];
-  const rows = joined.shape[0];
-  const parts = tf.split(tf.reshape(joined, [rows, 4, directions, units]), directions, 2);
-  return parts.map((p) => tf.reshape(p, [rows, 4 * units]));
+/** [rows, 4U] -> four [rows, U] gate blocks, via one transpose and a split along the leading axis. */
+function gateBlocks(w: tf.Tensor2D, units: number): tf.Tensor2D[] {
+  const rows = w.shape[0];
+  const gateMajor = tf.transpose(tf.reshape(w, [rows, 4, units]), [1, 0, 2]);
+  return (tf.split(gateMajor, 4, 0) as tf.Tensor3D[]).map((g) => tf.reshape(g, [rows, units]) as tf.Tensor2D);
 }
 
-/** Block-diagonal recurrent matrix [D*U, 4*D*U]: direction d's hidden units feed only its own gates. */
-function blockDiagonalRecurrent(perDirection: tf.Tensor2D[], units: number): tf.Tensor2D {
-  const D = perDirection.length;
-  if (D === 1) return perDirection[0]!;
-  const zeros = tf.zeros([units, 4, 1, units]);
-  const rowBlocks = perDirection.map((w, d) => {
-    const own = tf.reshape(w, [units, 4, 1, units]);
-    const blocks = Array.from({ length: D }, (_, e) => (e === d ? own : zeros));
-    return tf.reshape(tf.concat(blocks, 2), [units, 4 * D * units]);
-  });
-  return tf.concat(rowBlocks, 0) as tf.Tensor2D;
-}
-
-/**
- * [T, B, D, U]-like per-direction time series in natural time order <-> processing-step order:
- * reversed directions are flipped along time. `axis` is the direction axis of `t`.
- */
-function toggleStepOrder(t: tf.Tensor, dirs: readonly LstmDirection[], axis: number): tf.Tensor {
-  if (!dirs.some((d) => d.reverse)) return t;
-  if (dirs.length === 1) return tf.reverse(t, 0);
-  const parts = tf.split(t, dirs.length, axis).map((p, d) => (dirs[d]!.reverse ? tf.reverse(p, 0) : p));
-  return tf.concat(parts, axis);
-}
-
-interface Recurrence {
-  /** Per step, stacked [T, B, *]: sigmoid of all gate pre-activations, tanh candidate, cell, hidden. */
-  sig: tf.Tensor3D;
-  cand: tf.Tensor3D;
-  cell: tf.Tensor3D;
-  hidden: tf.Tensor3D;
-}
-
-/** The forward recurrence of a wide cell of V units over pre-projected inputs `xp[s]` [B, 4V]. */
-function runRecurrence(xp: tf.Tensor2D[], wRec: tf.Tensor2D, V: number): Recurrence {
-  const sigs: tf.Tensor2D[] = [];
-  const cands: tf.Tensor2D[] = [];
-  const cells: tf.Tensor2D[] = [];
-  const hiddens: tf.Tensor2D[] = [];
-  let h: tf.Tensor2D | null = null;
-  let c: tf.Tensor2D | null = null;
-  const batch = xp[0]!.shape[0];
-  for (let s = 0; s < xp.length; s++) {
-    const z: tf.Tensor2D = h === null ? xp[s]! : tf.add(xp[s]!, tf.matMul(h, wRec));
-    // One sigmoid over all four gates (the c block is unused), one tanh on the candidate block.
-    const sig = tf.sigmoid(z);
-    const [i, f, , o] = tf.split(sig, 4, 1) as tf.Tensor2D[];
-    const g = tf.tanh(tf.slice(z, [0, 2 * V], [batch, V])) as tf.Tensor2D;
-    const ig = tf.mul(i!, g) as tf.Tensor2D;
-    const cNew: tf.Tensor2D = c === null ? ig : tf.add(tf.mul(f!, c), ig);
-    const hNew = tf.mul(o!, tf.tanh(cNew)) as tf.Tensor2D;
-    sigs.push(sig);
-    cands.push(g);
-    cells.push(cNew);
-    hiddens.push(hNew);
-    c = cNew;
-    h = hNew;
-  }
-  return { sig: tf.stack(sigs) as tf.Tensor3D, cand: tf.stack(cands) as tf.Tensor3D, cell: tf.stack(cells) as tf.Tensor3D, hidden: tf.stack(hiddens) as tf.Tensor3D };
-}
-
-/** [T, B, V] shifted one step later along time with zeros first: the previous step's value. */
+/** [T, B, U] -> the previous step's value at every step, zeros first (one Slice: one copy). */
 function previousStep(t: tf.Tensor3D): tf.Tensor3D {
-  const [T, B, V] = t.shape;
+  const [T, B, U] = t.shape;
   if (T === 1) return tf.zerosLike(t);
-  return tf.concat([tf.zeros([1, B, V]), tf.slice(t, [0, 0, 0], [T - 1, B, V])], 0);
+  return tf.concat([tf.zeros([1, B, U]), tf.slice(t, [0, 0, 0], [T - 1, B, U])], 0) as tf.Tensor3D;
 }
 
+const sigmoidGrad = (a: tf.Tensor): tf.Tensor => tf.mul(a, tf.sub(1, a));
+
 /**
- * BPTT through the wide cell. `dHidden` [T, B, V] is the loss gradient of each step's hidden
- * output (step order). Returns dZ [T, B, 4V]: the gradient of every gate pre-activation.
+ * One LSTM direction over `x` [B, T, F] from zero state; returns every frame's hidden state
+ * [B, T, U]. Differentiable with respect to x and all three weights.
  */
-function backRecurrence(r: Recurrence, dHidden: tf.Tensor3D, wRecT: tf.Tensor2D): tf.Tensor3D {
-  const T = r.hidden.shape[0];
-  // Everything that does not depend on the recurrence is computed once for all steps.
-  const [i, f, , o] = tf.split(r.sig, 4, 2) as tf.Tensor3D[];
-  const g = r.cand;
-  const tc = tf.tanh(r.cell);
-  const one = tf.scalar(1);
-  const dCelldH = tf.mul(o!, tf.sub(one, tf.square(tc)));
-  const cellPrev = previousStep(r.cell);
-  // dZ = [dC, dC, dC, dH] * gateFactor, per gate block.
-  const gateFactor = tf.concat(
-    [
-      tf.mul(g, tf.mul(i!, tf.sub(one, i!))),
-      tf.mul(cellPrev, tf.mul(f!, tf.sub(one, f!))),
-      tf.mul(i!, tf.sub(one, tf.square(g))),
-      tf.mul(tc, tf.mul(o!, tf.sub(one, o!))),
-    ],
-    2,
-  );
-  const dyS = tf.unstack(dHidden) as tf.Tensor2D[];
-  const kS = tf.unstack(dCelldH) as tf.Tensor2D[];
-  const mS = tf.unstack(gateFactor) as tf.Tensor2D[];
-  const fS = tf.unstack(f!) as tf.Tensor2D[];
-  const dZ: tf.Tensor2D[] = new Array(T);
-  let dhRec: tf.Tensor2D | null = null;
-  let dcCarry: tf.Tensor2D | null = null;
-  for (let s = T - 1; s >= 0; s--) {
-    const dh: tf.Tensor2D = dhRec === null ? dyS[s]! : tf.add(dyS[s]!, dhRec);
-    const dcLocal = tf.mul(dh, kS[s]!) as tf.Tensor2D;
-    const dc: tf.Tensor2D = dcCarry === null ? dcLocal : tf.add(dcLocal, dcCarry);
-    const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), mS[s]!) as tf.Tensor2D;
-    dZ[s] = dz;
-    if (s > 0) {
-      dhRec = tf.matMul(dz, wRecT) as tf.Tensor2D;
-      dcCarry = tf.mul(dc, fS[s]!) as tf.Tensor2D;
+export function fastLstm(x: tf.Tensor3D, params: LstmParams, options: LstmOptions = {}): tf.Tensor3D {
+  const { batch: B, frames: T, inputDim: F, units: U } = checkShapes(x, params);
+  const reverse = options.reverse ?? false;
+  const op = tf.customGrad((xIn, kernelIn, recurrentIn, biasIn, saveArg) => {
+    const save = saveArg as tf.GradSaveFunc;
+    const kernel = kernelIn as tf.Tensor2D;
+    const recurrent = recurrentIn as tf.Tensor2D;
+    // Time-major in processing order.
+    let xSteps = tf.transpose(xIn as tf.Tensor3D, [1, 0, 2]);
+    if (reverse) xSteps = tf.reverse(xSteps, 0);
+    const xRows = tf.reshape(xSteps, [T, B * F]) as tf.Tensor2D;
+    const oneHot = oneHotRows(T);
+    // The bias is the last weight row, fed by a constant-1 input column: plain matMuls only
+    // (tf.fused.matMul wraps every call in a customGrad, which costs more than the kernel here).
+    const weights = gateBlocks(tf.concat([kernel, recurrent, tf.reshape(biasIn as tf.Tensor1D, [1, 4 * U])], 0) as tf.Tensor2D, U);
+    const ones = tf.ones([B, 1]);
+    const gates: tf.Tensor2D[][] = [[], [], [], []];
+    const cells: tf.Tensor2D[] = [];
+    const tanhCells: tf.Tensor2D[] = [];
+    const hiddens: tf.Tensor2D[] = [];
+    const inputs: tf.Tensor2D[] = [];
+    let h: tf.Tensor2D = tf.zeros([B, U]);
+    let c: tf.Tensor2D | null = null;
+    for (let s = 0; s < T; s++) {
+      const input = tf.concat([tf.reshape(frameOf(oneHot, xRows, s), [B, F]), h, ones], 1) as tf.Tensor2D;
+      const z = weights.map((w) => tf.matMul(input, w));
+      const i = tf.sigmoid(z[0]!);
+      const f = tf.sigmoid(z[1]!);
+      const g = tf.tanh(z[2]!);
+      const o = tf.sigmoid(z[3]!);
+      const ig = tf.mul(i, g) as tf.Tensor2D;
+      c = c === null ? ig : (tf.add(tf.mul(f, c), ig) as tf.Tensor2D);
+      const tc = tf.tanh(c);
+      h = tf.mul(o, tc) as tf.Tensor2D;
+      ([i, f, g, o] as tf.Tensor2D[]).forEach((t, k) => gates[k]!.push(t));
+      cells.push(c);
+      tanhCells.push(tc);
+      hiddens.push(h);
+      inputs.push(input);
     }
-  }
-  return tf.stack(dZ) as tf.Tensor3D;
-}
+    // Stacked once; saved for the backward pass (save is a no-op when no gradient is recorded).
+    const stacked = [...gates.map((g) => tf.stack(g)), tf.stack(cells), tf.stack(tanhCells), tf.stack(inputs)];
+    save([...stacked, kernel, recurrent, ...gates[1]!]);
+    let out = tf.stack(hiddens, 1) as tf.Tensor3D;
+    if (reverse) out = tf.reverse(out, 1);
 
-/**
- * Runs D LSTM directions over the same input `x` [B, T, F] stepped together as one recurrence.
- * Returns [B, T, D*U]: direction d's hidden states in feature block d, each at its frame's position.
- */
-export function multiDirectionLstm(x: tf.Tensor3D, dirs: readonly LstmDirection[]): tf.Tensor3D {
-  const { batch: B, frames: T, inputDim: F, units: U } = checkShapes(x, dirs);
-  const D = dirs.length;
-  const V = D * U;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    const xIn = args[0] as tf.Tensor3D;
-    const params = dirs.map((_, d) => ({
-      kernel: args[1 + 3 * d] as tf.Tensor2D,
-      recurrentKernel: args[2 + 3 * d] as tf.Tensor2D,
-      bias: args[3 + 3 * d] as tf.Tensor1D,
-    }));
-    const kernel = interleaveGateColumns(params.map((p) => p.kernel), U);
-    const bias = interleaveBias(params.map((p) => p.bias));
-    const wRec = blockDiagonalRecurrent(params.map((p) => p.recurrentKernel), U);
-    const xTime = tf.reshape(tf.transpose(xIn, [1, 0, 2]), [T * B, F]) as tf.Tensor2D;
-    // All frames, all directions, one matMul (bias fused).
-    const projected = tf.reshape(tf.fused.matMul({ a: xTime, b: kernel, bias }), [T, B, 4, D, U]);
-    const xp = tf.unstack(tf.reshape(toggleStepOrder(projected, dirs, 3), [T, B, 4 * V])) as tf.Tensor2D[];
-    const rec = runRecurrence(xp, wRec, V);
-    save([xTime, kernel, wRec, rec.sig, rec.cand, rec.cell, rec.hidden]);
-    const natural = toggleStepOrder(tf.reshape(rec.hidden, [T, B, D, U]), dirs, 2);
-    const value = tf.transpose(tf.reshape(natural, [T, B, V]), [1, 0, 2]) as tf.Tensor3D;
     const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [sxTime, sKernel, sRec, sig, cand, cell, hidden] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-      const dyTime = tf.reshape(tf.transpose(dy, [1, 0, 2]), [T, B, D, U]);
-      const dHidden = tf.reshape(toggleStepOrder(dyTime, dirs, 2), [T, B, V]) as tf.Tensor3D;
-      const dZ = backRecurrence({ sig, cand, cell, hidden }, dHidden, tf.transpose(sRec));
-      // Recurrent weights: Hprev^T dZ per direction (only the diagonal blocks are weights).
-      const hPrev = tf.reshape(previousStep(hidden), [T * B, D, U]);
-      const dZSteps = tf.reshape(dZ, [T * B, 4, D, U]);
-      const dRec = dirs.map((_, d) => {
-        const h = D === 1 ? tf.reshape(hPrev, [T * B, U]) : tf.reshape(tf.slice(hPrev, [0, d, 0], [T * B, 1, U]), [T * B, U]);
-        const z = D === 1 ? tf.reshape(dZSteps, [T * B, 4 * U]) : tf.reshape(tf.slice(dZSteps, [0, 0, d, 0], [T * B, 4, 1, U]), [T * B, 4 * U]);
-        return tf.matMul(tf.transpose(h), z);
-      });
-      // Input side in natural time order: one matMul each for dKernel and dX over all directions.
-      const dZNatural = tf.reshape(toggleStepOrder(tf.reshape(dZ, [T, B, 4, D, U]), dirs, 3), [T * B, 4 * V]) as tf.Tensor2D;
-      const dKernel = splitGateColumns(tf.matMul(tf.transpose(sxTime), dZNatural), D, U);
-      const dBias = splitGateColumns(tf.reshape(tf.sum(dZNatural, 0), [1, 4 * V]) as tf.Tensor2D, D, U).map((b) => tf.reshape(b, [4 * U]));
-      const dx = tf.transpose(tf.reshape(tf.matMul(dZNatural, tf.transpose(sKernel)), [T, B, F]), [1, 0, 2]);
-      const grads: tf.Tensor[] = [dx];
-      dirs.forEach((_, d) => grads.push(dKernel[d]!, dRec[d]!, dBias[d]!));
-      return grads;
+      const [iAll, fAll, gAll, oAll, cAll, tcAll, inAll, sKernel, sRecurrent] = saved as tf.Tensor3D[];
+      const fSteps = saved.slice(9) as tf.Tensor2D[];
+      const oneHotB = oneHotRows(T);
+      // Bulk: the factors that turn dC / dH into each gate's pre-activation gradient, all steps.
+      const dCdH = tf.mul(oAll!, tf.sub(1, tf.square(tcAll!)));
+      const cPrev = previousStep(cAll!);
+      const gateFactor = tf.concat(
+        [tf.mul(gAll!, sigmoidGrad(iAll!)), tf.mul(cPrev, sigmoidGrad(fAll!)), tf.mul(iAll!, tf.sub(1, tf.square(gAll!))), tf.mul(tcAll!, sigmoidGrad(oAll!))],
+        2,
+      );
+      const factorRows = tf.reshape(gateFactor, [T, B * 4 * U]) as tf.Tensor2D;
+      const dCdHRows = tf.reshape(dCdH, [T, B * U]) as tf.Tensor2D;
+      let dySteps = tf.transpose(dy, [1, 0, 2]);
+      if (reverse) dySteps = tf.reverse(dySteps, 0);
+      const dyRows = tf.reshape(dySteps, [T, B * U]) as tf.Tensor2D;
+      const recurrentT = tf.transpose(sRecurrent as unknown as tf.Tensor2D);
+      const dZ: tf.Tensor2D[] = new Array(T);
+      let dhRec: tf.Tensor2D | null = null;
+      let dcCarry: tf.Tensor2D | null = null;
+      for (let s = T - 1; s >= 0; s--) {
+        const dyS = tf.reshape(frameOf(oneHotB, dyRows, s), [B, U]) as tf.Tensor2D;
+        const dh: tf.Tensor2D = dhRec === null ? dyS : tf.add(dyS, dhRec);
+        const dcLocal = tf.mul(dh, tf.reshape(frameOf(oneHotB, dCdHRows, s), [B, U])) as tf.Tensor2D;
+        const dc: tf.Tensor2D = dcCarry === null ? dcLocal : tf.add(dcLocal, dcCarry);
+        const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), tf.reshape(frameOf(oneHotB, factorRows, s), [B, 4 * U])) as tf.Tensor2D;
+        dZ[s] = dz;
+        if (s > 0) {
+          dhRec = tf.matMul(dz, recurrentT) as tf.Tensor2D;
+          dcCarry = tf.mul(dc, fSteps[s]!) as tf.Tensor2D;
+        }
+      }
+      // Weight gradients over all steps at once.
+      const dZAll = tf.reshape(tf.stack(dZ), [T * B, 4 * U]) as tf.Tensor2D;
+      const inRows = tf.reshape(inAll!, [T * B, F + U + 1]) as tf.Tensor2D;
+      const dW = tf.matMul(tf.transpose(inRows), dZAll);
+      const [dKernel, dRecurrent, dBiasRow] = tf.split(dW, [F, U, 1], 0);
+      const dBias = tf.reshape(dBiasRow!, [4 * U]);
+      let dx = tf.reshape(tf.matMul(dZAll, tf.transpose(sKernel as unknown as tf.Tensor2D)), [T, B, F]);
+      if (reverse) dx = tf.reverse(dx, 0);
+      return [tf.transpose(dx, [1, 0, 2]), dKernel!, dRecurrent!, dBias];
     };
-    return { value, gradFunc };
+    return { value: out, gradFunc };
   });
-  const inputs: tf.Tensor[] = [x];
-  for (const d of dirs) inputs.push(d.kernel, d.recurrentKernel, d.bias);
-  return op(...inputs) as tf.Tensor3D;
-}
-
-/** One LSTM direction over `x` [B, T, F] from zero state; returns every frame's hidden state [B, T, U]. */
-export function fastLstm(x: tf.Tensor3D, params: LstmParams, options: { reverse?: boolean } = {}): tf.Tensor3D {
-  return multiDirectionLstm(x, [{ ...params, reverse: options.reverse ?? false }]);
+  return op(x, params.kernel, params.recurrentKernel, params.bias) as tf.Tensor3D;
 }
 
 /**
  * A bidirectional layer: concat(forward(x), reverse(backward(reverse(x)))) on the feature axis,
- * [B, T, 2U]. `mode` picks one fused recurrence or two separate ones (see the benchmark).
+ * [B, T, 2U].
  */
-export function bidirectionalLstm(x: tf.Tensor3D, forward: LstmParams, backward: LstmParams, mode: BidirectionalMode = 'fused'): tf.Tensor3D {
-  const fw: LstmDirection = { ...forward, reverse: false };
-  const bw: LstmDirection = { ...backward, reverse: true };
-  if (mode === 'fused') return multiDirectionLstm(x, [fw, bw]);
-  return tf.concat([multiDirectionLstm(x, [fw]), multiDirectionLstm(x, [bw])], 2) as tf.Tensor3D;
+export function bidirectionalLstm(x: tf.Tensor3D, forward: LstmParams, backward: LstmParams): tf.Tensor3D {
+  return tf.concat([fastLstm(x, forward), fastLstm(x, backward, { reverse: true })], 2) as tf.Tensor3D;
 }

@@ -81,7 +81,9 @@ export class RecognizerPool implements BatchRunner {
     try {
       const labels = await Promise.all(
         Array.from({ length: threads }, async () => {
-          const worker = new Worker(url, { workerData: { modelPath, recognize } satisfies WorkerInit });
+          // Flags that only make sense for the main script (node --input-type=module -e ...) would stop the worker.
+          const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+          const worker = new Worker(url, { workerData: { modelPath, recognize } satisfies WorkerInit, execArgv });
           workers.push(worker);
           return await new Promise<string[]>((resolve, reject) => {
             worker.once('message', (reply: WorkerReply) => {

@@ -120,7 +120,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const redis = new Redis(connectionOptions(target));
   let completed = 0;
   const processor = async (job: Job<QueueJobData>): Promise<{ files: number }> => {
-    options.log?.write(`start ${job.id} ${job.data.tasks.length}\n`);
+    options.log?.write(`start ${job.id} ${job.data.tasks.length} ${job.data.tasks[0]?.file ?? ''}\n`);
     const rows = await pool.run(job.data.tasks, { top: job.data.top });
     const byKey = new Map<string, ResultRow[]>();
     for (const row of rows) {

@@ -26,6 +26,8 @@ const init = workerData as WorkerInit;
 let recognizer: Recognizer;
 try {
   recognizer = await Recognizer.create(init.modelPath, { intraOpThreads: 1 });
+  // One throw-away run so the first real batch does not pay for JIT and onnxruntime's first-run allocations.
+  await recognizer.recognizeBatch([new Float32Array(recognizer.frontEnd.clipLengthSamples).fill(1e-3)]);
   port.postMessage({ kind: 'ready', labels: [...recognizer.labels] } satisfies WorkerReply);
 } catch (err) {
   port.postMessage({ kind: 'load-failed', message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);
