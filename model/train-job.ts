@@ -12,33 +12,23 @@ import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../pipeline/progress.js';
 import { initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
-import { trainClassifier, evaluateSet } from './train.js';
+import { trainClassifier, evaluateSet, type TrainLoopOptions } from './train.js';
 import type { ModelArchitecture, ModelManifest } from './types.js';
 
-export interface TrainJobOptions {
+export interface TrainJobOptions extends TrainLoopOptions {
   data: string[];
   /** Folders (also read as data) re-split by speaker with HOLDOUT_SPLIT instead of their own split. */
   holdout: string[];
-  runDir: string;
   task: Task;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  patience: number;
-  plateauDecay: number;
-  labelSmoothing: number;
-  seed: number;
   lstmUnits: number[];
   hiddenUnits: number;
   pooling: 'mean' | 'last';
   dropout: number;
-  resume: boolean;
   /** Keep at most this many items per split and dataset (for quick runs and tests); 0 = all. */
   limitPerSplit: number;
   cacheDir?: string;
   features?: FeatureConfig;
   command?: string;
-  log: (line: string) => void;
 }
 
 function takeSpread<T>(items: T[], limit: number): T[] {
@@ -105,18 +95,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     metrics: {},
   };
   const model = BiLstmClassifier.create(architecture, o.seed);
-  const { state } = await trainClassifier(model, manifest, train, validation, {
-    runDir: o.runDir,
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    learningRate: o.learningRate,
-    patience: o.patience,
-    plateauDecay: o.plateauDecay,
-    labelSmoothing: o.labelSmoothing,
-    seed: o.seed,
-    resume: o.resume,
-    log: o.log,
-  });
+  const { state } = await trainClassifier(model, manifest, train, validation, o);
   let testAccuracy: number | null = null;
   if (test) {
     testAccuracy = evaluateSet(model, test, labels.length).accuracy;

@@ -5,9 +5,9 @@
  *    are materialised), Concat/Stack, Transpose, Reverse, Reshape, element-wise ops;
  *  - expensive: Slice/SplitV/Unpack (JavaScript kernels that copy the WHOLE source tensor out of
  *    the wasm heap for every slice) and Gather (~30 ns per element).
- * So nothing is ever sliced per step: each gate has its own weight matrix [F+U, U] and is one fused
- * matMul of concat(x_t, h) per step; frame t of a time-major tensor is taken out with a one-hot
- * matMul; the backward pass precomputes every step's gate factors in bulk, runs only the true
+ * So nothing is ever sliced per step: each gate has its own weight matrix [F+U+1, U] (bias as the
+ * last row) and is one matMul of concat(x_t, h, 1) per step; on wasm, frame t of a time-major
+ * tensor is taken out with a one-hot matMul (on cpu, where slices are cheap, by one Unpack); the backward pass precomputes every step's gate factors in bulk, runs only the true
  * recurrence per step, and gets every weight gradient as ONE matMul over all steps
  * (d[kernel; recurrentKernel; bias] = concat(X, Hprev, 1)^T dZ, dX = dZ kernel^T).
  *
@@ -54,13 +54,19 @@ function checkShapes(x: tf.Tensor, p: LstmParams): { batch: number; frames: numb
   return { batch, frames, inputDim, units };
 }
 
-/** Row t of `rows` [T, N] as [1, N], by a one-hot matMul (no Slice, see the header). */
-function frameOf(oneHot: tf.Tensor2D[], rows: tf.Tensor2D, t: number): tf.Tensor2D {
-  return tf.matMul(oneHot[t]!, rows);
+/**
+ * Row access to a time-major [T, N] tensor: on wasm a one-hot matMul per row (no Slice, see the
+ * header); on the other backends, whose contiguous slices are cheap views, one Unpack.
+ */
+function rowAccess(rows: tf.Tensor2D, oneHot: tf.Tensor2D[] | null): (t: number) => tf.Tensor2D {
+  if (oneHot) return (t) => tf.matMul(oneHot[t]!, rows);
+  const unpacked = tf.unstack(rows).map((r) => tf.reshape(r, [1, r.shape[0]!]) as tf.Tensor2D);
+  return (t) => unpacked[t]!;
 }
 
-/** The T one-hot rows [1, T] (split of a small identity matrix: slicing small tensors is cheap). */
-function oneHotRows(T: number): tf.Tensor2D[] {
+/** The T one-hot rows [1, T] on wasm (split of a small identity: slicing small tensors is cheap), else null. */
+function oneHotRows(T: number): tf.Tensor2D[] | null {
+  if (tf.getBackend() !== 'wasm') return null;
   return T === 1 ? [tf.ones([1, 1])] : (tf.split(tf.eye(T), T, 0) as tf.Tensor2D[]);
 }
 
@@ -95,7 +101,7 @@ export function fastLstm(x: tf.Tensor3D, params: LstmParams, options: LstmOption
     let xSteps = tf.transpose(xIn as tf.Tensor3D, [1, 0, 2]);
     if (reverse) xSteps = tf.reverse(xSteps, 0);
     const xRows = tf.reshape(xSteps, [T, B * F]) as tf.Tensor2D;
-    const oneHot = oneHotRows(T);
+    const xFrame = rowAccess(xRows, oneHotRows(T));
     // The bias is the last weight row, fed by a constant-1 input column: plain matMuls only
     // (tf.fused.matMul wraps every call in a customGrad, which costs more than the kernel here).
     const weights = gateBlocks(tf.concat([kernel, recurrent, tf.reshape(biasIn as tf.Tensor1D, [1, 4 * U])], 0) as tf.Tensor2D, U);
@@ -108,7 +114,7 @@ export function fastLstm(x: tf.Tensor3D, params: LstmParams, options: LstmOption
     let h: tf.Tensor2D = tf.zeros([B, U]);
     let c: tf.Tensor2D | null = null;
     for (let s = 0; s < T; s++) {
-      const input = tf.concat([tf.reshape(frameOf(oneHot, xRows, s), [B, F]), h, ones], 1) as tf.Tensor2D;
+      const input = tf.concat([tf.reshape(xFrame(s), [B, F]), h, ones], 1) as tf.Tensor2D;
       const z = weights.map((w) => tf.matMul(input, w));
       const i = tf.sigmoid(z[0]!);
       const f = tf.sigmoid(z[1]!);
@@ -133,7 +139,6 @@ export function fastLstm(x: tf.Tensor3D, params: LstmParams, options: LstmOption
     const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]): tf.Tensor[] => {
       const [iAll, fAll, gAll, oAll, cAll, tcAll, inAll, sKernel, sRecurrent] = saved as tf.Tensor3D[];
       const fSteps = saved.slice(9) as tf.Tensor2D[];
-      const oneHotB = oneHotRows(T);
       // Bulk: the factors that turn dC / dH into each gate's pre-activation gradient, all steps.
       const dCdH = tf.mul(oAll!, tf.sub(1, tf.square(tcAll!)));
       const cPrev = previousStep(cAll!);
@@ -146,16 +151,20 @@ export function fastLstm(x: tf.Tensor3D, params: LstmParams, options: LstmOption
       let dySteps = tf.transpose(dy, [1, 0, 2]);
       if (reverse) dySteps = tf.reverse(dySteps, 0);
       const dyRows = tf.reshape(dySteps, [T, B * U]) as tf.Tensor2D;
+      const oneHotB = oneHotRows(T);
+      const dyFrame = rowAccess(dyRows, oneHotB);
+      const dCdHFrame = rowAccess(dCdHRows, oneHotB);
+      const factorFrame = rowAccess(factorRows, oneHotB);
       const recurrentT = tf.transpose(sRecurrent as unknown as tf.Tensor2D);
       const dZ: tf.Tensor2D[] = new Array(T);
       let dhRec: tf.Tensor2D | null = null;
       let dcCarry: tf.Tensor2D | null = null;
       for (let s = T - 1; s >= 0; s--) {
-        const dyS = tf.reshape(frameOf(oneHotB, dyRows, s), [B, U]) as tf.Tensor2D;
+        const dyS = tf.reshape(dyFrame(s), [B, U]) as tf.Tensor2D;
         const dh: tf.Tensor2D = dhRec === null ? dyS : tf.add(dyS, dhRec);
-        const dcLocal = tf.mul(dh, tf.reshape(frameOf(oneHotB, dCdHRows, s), [B, U])) as tf.Tensor2D;
+        const dcLocal = tf.mul(dh, tf.reshape(dCdHFrame(s), [B, U])) as tf.Tensor2D;
         const dc: tf.Tensor2D = dcCarry === null ? dcLocal : tf.add(dcLocal, dcCarry);
-        const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), tf.reshape(frameOf(oneHotB, factorRows, s), [B, 4 * U])) as tf.Tensor2D;
+        const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), tf.reshape(factorFrame(s), [B, 4 * U])) as tf.Tensor2D;
         dZ[s] = dz;
         if (s > 0) {
           dhRec = tf.matMul(dz, recurrentT) as tf.Tensor2D;

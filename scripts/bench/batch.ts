@@ -22,27 +22,14 @@ import { DEFAULT_FEATURE_CONFIG, featureDim, framesFor } from '../../features/co
 import { extractFeatures } from '../../features/extractor.js';
 import { initBackend } from '../../model/backend.js';
 import { BiLstmClassifier } from '../../model/network.js';
-import { buildOnnxModel } from '../../model/onnx/export.js';
-import type { ModelManifest, ModelWeights } from '../../model/types.js';
+import type { ModelWeights } from '../../model/types.js';
+import { writeBenchModel } from './bench-model.js';
 import { SeededRandom } from '../../pipeline/random.js';
 
 const CLIPS = 2000;
 const NAIVE_CLIPS = 100;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const speechDir = path.resolve(repoRoot, '../shared/data/speech_commands_v0.02_test_half');
-
-function benchModel(): { weights: ModelWeights; manifest: ModelManifest } {
-  const config = DEFAULT_FEATURE_CONFIG;
-  const architecture = { inputFrames: framesFor(config, config.clipLengthSamples), inputDim: featureDim(config), lstmUnits: [64, 64], pooling: 'mean' as const, hiddenUnits: 64, numClasses: 12, dropout: 0 };
-  const net = BiLstmClassifier.create(architecture, 3);
-  const weights = net.toWeights();
-  net.dispose();
-  const manifest: ModelManifest = {
-    formatVersion: 1, name: 'bench', task: '12', labels: Array.from({ length: 12 }, (_, i) => `c${i}`), features: config, architecture, temperature: 1,
-    training: { data: [], seed: 3, epochs: 0, backend: 'none', createdAt: new Date(0).toISOString() }, metrics: {},
-  };
-  return { weights, manifest };
-}
 
 function realClipPaths(limit: number): string[] {
   if (!existsSync(speechDir)) return [];
@@ -132,9 +119,7 @@ export async function benchBatch(report: (line: string) => void): Promise<void> 
   const backend = await initBackend();
   const dir = await mkdtemp(path.join(tmpdir(), 'kws-bench-batch-'));
   try {
-    const { weights, manifest } = benchModel();
-    const modelPath = path.join(dir, 'bench.onnx');
-    await writeFile(modelPath, buildOnnxModel(weights, manifest));
+    const { weights, onnxPath: modelPath } = await writeBenchModel(dir);
     const { files, real } = await writeClips(dir, CLIPS);
     const jobs = availableParallelism();
     report(`${CLIPS} clips of 1 s (${real} real Speech Commands, ${CLIPS - real} generated), model 2x64 BiLSTM, --jobs ${jobs}, batches of 64, JSONL + fsync per batch`);

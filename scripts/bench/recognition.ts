@@ -8,28 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeWav, encodeWavPcm16 } from '../../features/audio/index.js';
-import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../../features/config.js';
 import { initBackend } from '../../model/backend.js';
 import { BiLstmClassifier } from '../../model/network.js';
-import { buildOnnxModel } from '../../model/onnx/export.js';
-import type { ModelManifest, ModelWeights } from '../../model/types.js';
-import { writeFileAtomic } from '../../pipeline/atomic.js';
 import { Recognizer } from '../../pipeline/recognizer.js';
 import { SeededRandom } from '../../pipeline/random.js';
+import { writeBenchModel } from './bench-model.js';
 import { fmt, timeRuns } from './stats.js';
-
-function benchModel(): { weights: ModelWeights; manifest: ModelManifest } {
-  const config = DEFAULT_FEATURE_CONFIG;
-  const architecture = { inputFrames: framesFor(config, config.clipLengthSamples), inputDim: featureDim(config), lstmUnits: [64, 64], pooling: 'mean' as const, hiddenUnits: 64, numClasses: 12, dropout: 0 };
-  const net = BiLstmClassifier.create(architecture, 3);
-  const weights = net.toWeights();
-  net.dispose();
-  const manifest: ModelManifest = {
-    formatVersion: 1, name: 'bench', task: '12', labels: Array.from({ length: 12 }, (_, i) => `c${i}`), features: config, architecture, temperature: 1,
-    training: { data: [], seed: 3, epochs: 0, backend: 'none', createdAt: new Date(0).toISOString() }, metrics: {},
-  };
-  return { weights, manifest };
-}
 
 function speechLikeClips(count: number, seed: number): Float32Array[] {
   const rng = new SeededRandom(seed);
@@ -48,10 +32,7 @@ export async function benchRecognition(report: (line: string) => void): Promise<
   const backend = await initBackend();
   const dir = await mkdtemp(join(tmpdir(), 'kws-bench-'));
   try {
-    // Same architecture as the shipped model (2x64 BiLSTM, 49x40 input); random weights cost the same.
-    const { weights, manifest } = benchModel();
-    const modelPath = join(dir, 'bench.onnx');
-    await writeFileAtomic(modelPath, buildOnnxModel(weights, manifest));
+    const { weights, onnxPath: modelPath } = await writeBenchModel(dir);
     const recognizer = await Recognizer.create(modelPath);
     const clips = speechLikeClips(200, 11);
     const wavs = clips.map((c) => encodeWavPcm16(c, 16000));

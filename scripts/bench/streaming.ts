@@ -7,16 +7,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_FEATURE_CONFIG, featureDim, framesFor } from '../../features/config.js';
 import { FeatureExtractor } from '../../features/extractor.js';
 import { initBackend } from '../../model/backend.js';
-import { BiLstmClassifier } from '../../model/network.js';
-import { buildOnnxModel } from '../../model/onnx/export.js';
-import type { ModelManifest } from '../../model/types.js';
-import { writeFileAtomic } from '../../pipeline/atomic.js';
 import { SeededRandom } from '../../pipeline/random.js';
 import { Recognizer } from '../../pipeline/recognizer.js';
 import { createNodeDetector } from '../../pipeline/streaming/node.js';
+import { writeBenchModel } from './bench-model.js';
 
 const AUDIO_SECONDS = 60;
 const HOP_MS = 100;
@@ -48,17 +44,7 @@ export async function benchStreaming(report: (line: string) => void): Promise<vo
   await initBackend();
   const dir = await mkdtemp(join(tmpdir(), 'kws-bench-stream-'));
   try {
-    const features = DEFAULT_FEATURE_CONFIG;
-    const architecture = { inputFrames: framesFor(features, features.clipLengthSamples), inputDim: featureDim(features), lstmUnits: [64, 64], pooling: 'mean' as const, hiddenUnits: 64, numClasses: 12, dropout: 0 };
-    const net = BiLstmClassifier.create(architecture, 3);
-    const weights = net.toWeights();
-    net.dispose();
-    const manifest: ModelManifest = {
-      formatVersion: 1, name: 'bench', task: '12', labels: ['_silence_', '_unknown_', 'yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'], features, architecture, temperature: 1,
-      training: { data: [], seed: 3, epochs: 0, backend: 'none', createdAt: new Date(0).toISOString() }, metrics: {},
-    };
-    const modelPath = join(dir, 'bench.onnx');
-    await writeFileAtomic(modelPath, buildOnnxModel(weights, manifest));
+    const { onnxPath: modelPath, manifest } = await writeBenchModel(dir);
     const recognizer = await Recognizer.create(modelPath, { intraOpThreads: 1 });
     const audio = speechLikeStream(AUDIO_SECONDS, 5);
     const detector = createNodeDetector(recognizer, { hopMs: HOP_MS });
@@ -75,7 +61,7 @@ export async function benchStreaming(report: (line: string) => void): Promise<vo
       for (let i = 0; i < audio.length; i += 160000) await detector.push(audio.subarray(i, i + 160000));
       await detector.flush();
     });
-    const extractor = new FeatureExtractor(features);
+    const extractor = new FeatureExtractor(manifest.features);
     const naive = await bestOf(REPEATS, async () => {
       for (let end = window; end <= audio.length; end += hop) await recognizer.runModel(extractor.extract(audio.subarray(end - window, end)).data, 1);
     });
