@@ -1,6 +1,34 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_AUGMENT_CONFIG, type AugmentConfig } from '../datasets/augment.js';
 import type { Task } from '../datasets/types.js';
 import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
+
+/** `MIN,MAX` in dB, MIN <= MAX. */
+function snrRange(value: string): [number, number] {
+  const parts = value.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n) || n < -30 || n > 100) || parts[0]! > parts[1]!) {
+    throw new InvalidArgumentError(`--snr-db must be MIN,MAX in dB with -30 <= MIN <= MAX <= 100, got '${value}'`);
+  }
+  return [parts[0]!, parts[1]!];
+}
+
+/** Repeatable `DIR=N`, N a positive integer. */
+function collectRepeat(value: string, previous: Record<string, number> | undefined): Record<string, number> {
+  const at = value.lastIndexOf('=');
+  const times = Number(value.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(times) || times < 1) throw new InvalidArgumentError(`--repeat must be DIR=N with N a positive integer, got '${value}'`);
+  return { ...(previous ?? {}), [value.slice(0, at)]: times };
+}
+
+function augmentConfigFrom(opts: TrainCliOptions): AugmentConfig | null {
+  if (!opts.augment) return null;
+  const [snrDbMin, snrDbMax] = opts.snrDb ?? [DEFAULT_AUGMENT_CONFIG.noise.snrDbMin, DEFAULT_AUGMENT_CONFIG.noise.snrDbMax];
+  return {
+    ...DEFAULT_AUGMENT_CONFIG,
+    noise: { ...DEFAULT_AUGMENT_CONFIG.noise, snrDbMin, snrDbMax },
+    specAugment: { ...DEFAULT_AUGMENT_CONFIG.specAugment, probability: opts.specAugment ? DEFAULT_AUGMENT_CONFIG.specAugment.probability : 0 },
+  };
+}
 
 interface TrainCliOptions {
   data: string[];
@@ -21,6 +49,11 @@ interface TrainCliOptions {
   resume: boolean;
   limit: number;
   cacheDir?: string;
+  augment: boolean;
+  noiseDir: string[];
+  snrDb?: [number, number];
+  specAugment: boolean;
+  repeat: Record<string, number>;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -45,6 +78,13 @@ export function registerTrainCommand(program: Command): void {
     .option('--resume', 'continue an interrupted run from RUN_DIR/last.ckpt', false)
     .option('--limit <n>', 'at most N clips per split and dataset (0 = all)', nonNegativeInt('--limit'), 0)
     .option('--cache-dir <dir>', 'feature cache folder (default ~/.cache/kws/features)')
+    .option('--augment', 'augment the training clips anew every epoch (noise, shift, gain, speed, reverb), in a worker thread', true)
+    .option('--no-augment', 'train on fixed cached features of the training clips')
+    .option('--noise-dir <dir>', 'folder of noise recordings to mix in (repeatable; default: the data folders\' _background_noise_)', collect, [])
+    .option('--snr-db <min,max>', `signal-to-noise range of mixed noise in dB (default ${DEFAULT_AUGMENT_CONFIG.noise.snrDbMin},${DEFAULT_AUGMENT_CONFIG.noise.snrDbMax})`, snrRange)
+    .option('--spec-augment', 'mask random frames and coefficients of the training features (with --augment)', true)
+    .option('--no-spec-augment', 'no feature masking')
+    .option('--repeat <dir=n>', 'use the train split of data folder DIR N times per epoch, each augmented differently (repeatable)', collectRepeat, {})
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new Error('give at least one --data or --holdout folder');
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
@@ -68,6 +108,9 @@ export function registerTrainCommand(program: Command): void {
         resume: opts.resume,
         limitPerSplit: opts.limit,
         cacheDir: opts.cacheDir,
+        augment: augmentConfigFrom(opts),
+        noiseDirs: opts.noiseDir,
+        repeat: opts.repeat,
         command: `kws ${process.argv.slice(2).join(' ')}`,
         log: (line) => process.stderr.write(`${line}\n`),
       });

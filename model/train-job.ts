@@ -1,10 +1,18 @@
 /**
- * `kws train` end to end: read the datasets, compute (or load cached) features, build or resume the
- * model, train, and evaluate the best checkpoint on the test split.
+ * `kws train` end to end: read the datasets, prepare the training data (raw waveforms augmented
+ * anew each epoch in a worker thread, or cached fixed features), weight data folders with
+ * `repeat`, build or resume the model, train, and evaluate the best checkpoint on the test split.
+ * Validation and test always use cached, unaugmented features.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
-import { loadExamples, type ExampleSet } from '../datasets/feature-store.js';
+import { loadExamples, loadWaveforms, repeatExamples, type ExampleSet } from '../datasets/feature-store.js';
+import { validateAugmentConfig, type AugmentConfig } from '../datasets/augment.js';
+import { loadNoiseRecordings, noiseFilesIn, type NoiseSource } from '../datasets/augment-noise.js';
+import { WorkerEpochSource } from '../datasets/augment-producer.js';
+import { DEFAULT_SPLIT, HOLDOUT_SPLIT } from '../datasets/split.js';
+import { loadCheckpoint } from './checkpoint.js';
 import { labelsForTask } from '../datasets/labels.js';
 import type { DatasetItem, Split, Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
@@ -12,7 +20,7 @@ import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../pipeline/progress.js';
 import { initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
-import { trainClassifier, evaluateSet, type TrainLoopOptions } from './train.js';
+import { trainClassifier, evaluateSet, isEpochSource, LAST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
 import type { ModelArchitecture, ModelManifest } from './types.js';
 
 export interface TrainJobOptions extends TrainLoopOptions {
@@ -29,6 +37,29 @@ export interface TrainJobOptions extends TrainLoopOptions {
   cacheDir?: string;
   features?: FeatureConfig;
   command?: string;
+  /** Augmentation of the training split, re-drawn every epoch; null or absent: fixed cached features. */
+  augment?: AugmentConfig | null;
+  /** Folders of noise recordings to mix in; empty or absent: the data folders' `_background_noise_`. */
+  noiseDirs?: string[];
+  /** Data folder -> times its train split is used per epoch (weighting; each repeat augmented differently). */
+  repeat?: Record<string, number>;
+}
+
+/** Train share of a folder's noise recordings: its silence clips for other splits come from the rest. */
+function trainShareOf(percentages: { validationPercent: number; testPercent: number }): number {
+  return (100 - percentages.validationPercent - percentages.testPercent) / 100;
+}
+
+async function firstEpochToTrain(runDir: string, resume: boolean): Promise<number> {
+  const last = join(runDir, LAST_CHECKPOINT);
+  if (!resume || !existsSync(last)) return 1;
+  return ((await loadCheckpoint(last)).state?.epoch ?? 0) + 1;
+}
+
+function labelCounts(y: Int32Array, labels: string[]): string {
+  const counts = new Array<number>(labels.length).fill(0);
+  for (const label of y) counts[label]!++;
+  return labels.map((l, i) => `${l} ${counts[i]}`).join(', ');
 }
 
 function takeSpread<T>(items: T[], limit: number): T[] {
@@ -56,13 +87,24 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   const bySplit: Record<Split, DatasetItem[]> = { train: [], validation: [], test: [] };
   const dataDescription: ModelManifest['training']['data'] = [];
   const holdout = new Set(o.holdout.map((d) => resolve(d)));
-  for (const dir of [...new Set([...o.data.map((d) => resolve(d)), ...holdout])]) {
+  const dirs = [...new Set([...o.data.map((d) => resolve(d)), ...holdout])];
+  const repeat = new Map(Object.entries(o.repeat ?? {}).map(([dir, times]) => [resolve(dir), times]));
+  for (const [dir, times] of repeat) {
+    if (!dirs.includes(dir)) throw new RangeError(`--repeat ${dir}: not one of the --data/--holdout folders`);
+    if (!Number.isInteger(times) || times < 1) throw new RangeError(`--repeat ${dir}: times must be a positive integer, got ${times}`);
+  }
+  const trainDir = new Map<DatasetItem, string>();
+  const datasetNoise: NoiseSource[] = [];
+  for (const dir of dirs) {
     const ds = await readSpeechCommands(dir, holdout.has(dir) ? { task: o.task, seed: o.seed, ...holdoutSplitOptions() } : { task: o.task, seed: o.seed });
+    const usableFraction = trainShareOf(holdout.has(dir) ? HOLDOUT_SPLIT : DEFAULT_SPLIT);
+    datasetNoise.push(...ds.noiseFiles.map((path) => ({ path, usableFraction })));
     const perSplit: Record<string, number> = {};
     for (const split of ['train', 'validation', 'test'] as const) {
       const items = takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label)), o.limitPerSplit);
       bySplit[split].push(...items);
       perSplit[split] = items.length;
+      if (split === 'train') for (const it of items) trainDir.set(it, dir);
     }
     dataDescription.push({ path: dir, splitMethod: ds.splitMethod, items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit });
     o.log(`data ${dir}: ${perSplit.train} train, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
@@ -70,37 +112,104 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);
   if (bySplit.validation.length === 0) throw new Error(`no validation items in ${o.data.join(', ')}: early stopping needs some`);
 
-  const train = await featuresFor('train', bySplit.train, labels, config, o.cacheDir, o.log);
-  const validation = await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log);
-  const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
-
-  const architecture: ModelArchitecture = {
-    inputFrames: framesFor(config, config.clipLengthSamples),
-    inputDim: featureDim(config),
-    lstmUnits: o.lstmUnits,
-    pooling: o.pooling,
-    hiddenUnits: o.hiddenUnits,
-    numClasses: labels.length,
-    dropout: o.dropout,
-  };
-  const manifest: ModelManifest = {
-    formatVersion: 1,
-    name: `kws-${o.task}`,
-    task: o.task,
-    labels,
-    features: config,
-    architecture,
-    temperature: 1,
-    training: { data: dataDescription, seed: o.seed, epochs: 0, backend, createdAt: new Date().toISOString(), command: o.command },
-    metrics: {},
-  };
-  const model = BiLstmClassifier.create(architecture, o.seed);
-  const { state } = await trainClassifier(model, manifest, train, validation, o);
-  let testAccuracy: number | null = null;
-  if (test) {
-    testAccuracy = evaluateSet(model, test, labels.length).accuracy;
-    o.log(`test accuracy (best checkpoint, epoch ${state.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}% on ${test.count} clips`);
+  const timesOf = (item: DatasetItem): number => repeat.get(trainDir.get(item)!) ?? 1;
+  const augment = o.augment ? validateAugmentConfig(o.augment) : null;
+  let train: TrainingData;
+  let noiseFiles: string[] = [];
+  if (augment) {
+    const noiseSources = (o.noiseDirs ?? []).length > 0
+      ? (await Promise.all(o.noiseDirs!.map(noiseFilesIn))).flat().map((path) => ({ path, usableFraction: 1 }))
+      : datasetNoise;
+    noiseFiles = noiseSources.map((s) => s.path);
+    train = await augmentedTrainingSource(o, bySplit.train, labels, config, augment, noiseSources, timesOf);
+  } else {
+    const fixed = await featuresFor('train', bySplit.train, labels, config, o.cacheDir, o.log);
+    train = repeat.size > 0 ? repeatExamples(fixed, fixed.items.map(timesOf)) : fixed;
   }
-  model.dispose();
-  return { manifest, testAccuracy };
+  try {
+    o.log(`train clips per label${repeat.size > 0 ? ' after --repeat' : ''}: ${labelCounts(train.y, labels)} (${train.count} in all)`);
+    const validation = await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log);
+    const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
+
+    const architecture: ModelArchitecture = {
+      inputFrames: framesFor(config, config.clipLengthSamples),
+      inputDim: featureDim(config),
+      lstmUnits: o.lstmUnits,
+      pooling: o.pooling,
+      hiddenUnits: o.hiddenUnits,
+      numClasses: labels.length,
+      dropout: o.dropout,
+    };
+    const manifest: ModelManifest = {
+      formatVersion: 1,
+      name: `kws-${o.task}`,
+      task: o.task,
+      labels,
+      features: config,
+      architecture,
+      temperature: 1,
+      training: {
+        data: dataDescription,
+        seed: o.seed,
+        epochs: 0,
+        backend,
+        createdAt: new Date().toISOString(),
+        command: o.command,
+        augmentation: { config: augment, noiseFiles, repeat: Object.fromEntries(repeat) },
+      },
+      metrics: {},
+    };
+    const model = BiLstmClassifier.create(architecture, o.seed);
+    const { state } = await trainClassifier(model, manifest, train, validation, o);
+    let testAccuracy: number | null = null;
+    if (test) {
+      testAccuracy = evaluateSet(model, test, labels.length).accuracy;
+      o.log(`test accuracy (best checkpoint, epoch ${state.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}% on ${test.count} clips`);
+    }
+    model.dispose();
+    return { manifest, testAccuracy };
+  } finally {
+    if (isEpochSource(train)) await train.close();
+  }
+}
+
+/**
+ * Loads the train split's waveforms once and starts the worker that augments and featurises them
+ * every epoch; each item appears `timesOf(item)` times per epoch, each time augmented differently.
+ */
+async function augmentedTrainingSource(
+  o: TrainJobOptions,
+  items: DatasetItem[],
+  labels: string[],
+  config: FeatureConfig,
+  augment: AugmentConfig,
+  noiseSources: NoiseSource[],
+  timesOf: (item: DatasetItem) => number,
+): Promise<WorkerEpochSource> {
+  const noise = await loadNoiseRecordings(noiseSources);
+  if (noise.length === 0 && augment.noise.probability > 0) o.log('no noise recordings found (no --noise-dir, no _background_noise_): noise augmentation off');
+  const progress = createProgress('waveforms train', items.length);
+  const waves = await loadWaveforms(items, config.clipLengthSamples, {
+    onProgress: (done) => progress.update(done),
+    onSkip: (item, err) => o.log(`skipped ${item.path}: ${err.message}`),
+  });
+  progress.stop();
+  const entries: number[] = [];
+  const y: number[] = [];
+  waves.items.forEach((item, row) => {
+    for (let r = timesOf(item); r > 0; r--) {
+      entries.push(row);
+      y.push(labels.indexOf(item.label));
+    }
+  });
+  const firstEpoch = await firstEpochToTrain(o.runDir, o.resume);
+  const source = new WorkerEpochSource(
+    { clips: waves.clips, clipLength: waves.clipLength, entries: Int32Array.from(entries), noise, config: augment, features: config, seed: o.seed },
+    Int32Array.from(y),
+    { lastEpoch: o.epochs },
+  );
+  // The first epoch is produced on the other core while validation and test features load.
+  source.prefetch(firstEpoch);
+  o.log(`augmenting ${waves.count} training clips (${(waves.clips.byteLength / 2 ** 20).toFixed(0)} MiB of Int16 waveforms) with ${noise.length} noise recordings, in a worker thread`);
+  return source;
 }

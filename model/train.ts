@@ -1,12 +1,14 @@
 /**
  * Training loop: seeded shuffling, Adam, validation every epoch, early stopping, atomic
  * checkpoints (`last.ckpt` resumable, `best.ckpt` best validation accuracy), training curves.
+ * The training data is either fixed features (ExampleSet) or an EpochSource whose features change
+ * every epoch (augmentation); validation always uses fixed features.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ExampleSet } from '../datasets/feature-store.js';
+import type { EpochSource, ExampleSet } from '../datasets/feature-store.js';
 import { SeededRandom } from '../pipeline/random.js';
 import { createProgress } from '../pipeline/progress.js';
 import { BiLstmClassifier } from './network.js';
@@ -36,8 +38,20 @@ export interface TrainResult {
 
 export const LAST_CHECKPOINT = 'last.ckpt';
 export const BEST_CHECKPOINT = 'best.ckpt';
+/** Waits for an epoch's training features longer than this are logged. */
+const DATA_WAIT_LOG_SECONDS = 0.05;
 
-function batchTensors(set: ExampleSet, indices: ArrayLike<number>, start: number, end: number, numClasses: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
+/** What the trainer reads: fixed features, or features produced anew for each epoch. */
+export type TrainingData = ExampleSet | EpochSource;
+
+export function isEpochSource(data: TrainingData): data is EpochSource {
+  return typeof (data as Partial<EpochSource>).epochFeatures === 'function';
+}
+
+/** Features and labels of one batch, in the order `indices[start..end)` gives. */
+type FeatureBlock = Pick<ExampleSet, 'x' | 'y' | 'frames' | 'dim'>;
+
+function batchTensors(set: FeatureBlock, indices: ArrayLike<number>, start: number, end: number, numClasses: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
   const clip = set.frames * set.dim;
   const size = end - start;
   const xs = new Float32Array(size * clip);
@@ -88,7 +102,7 @@ function setLearningRate(optimizer: tf.AdamOptimizer, rate: number): void {
 export async function trainClassifier(
   model: BiLstmClassifier,
   manifest: ModelManifest,
-  train: ExampleSet,
+  train: TrainingData,
   validation: ExampleSet,
   options: TrainLoopOptions,
 ): Promise<TrainResult> {
@@ -118,6 +132,14 @@ export async function trainClassifier(
   while (state.epoch < options.epochs && state.epochsWithoutImprovement < options.patience) {
     const epoch = state.epoch + 1;
     const started = Date.now();
+    let block: FeatureBlock = train as ExampleSet;
+    if (isEpochSource(train)) {
+      const x = await train.epochFeatures(epoch);
+      if (x.length !== train.count * train.frames * train.dim) throw new RangeError(`epoch ${epoch} training features have ${x.length} values, expected ${train.count * train.frames * train.dim}`);
+      block = { x, y: train.y, frames: train.frames, dim: train.dim };
+      const waited = (Date.now() - started) / 1000;
+      if (waited > DATA_WAIT_LOG_SECONDS) options.log(`epoch ${epoch}: waited ${waited.toFixed(2)}s for augmented training features`);
+    }
     rng.shuffle(order);
     const progress = createProgress(`epoch ${epoch}/${options.epochs}`, stepsPerEpoch);
     let lossSum = 0;
@@ -126,7 +148,7 @@ export async function trainClassifier(
     for (let step = 0; step < stepsPerEpoch; step++) {
       const start = step * options.batchSize;
       const end = Math.min(train.count, start + options.batchSize);
-      const { x, y } = batchTensors(train, order, start, end, numClasses);
+      const { x, y } = batchTensors(block, order, start, end, numClasses);
       const dropoutSeed = rng.int(2 ** 31);
       let batchCorrect = 0;
       const loss = optimizer.minimize(

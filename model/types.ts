@@ -3,6 +3,7 @@
  * the manifest that travels with every checkpoint and every exported model.
  */
 import type { FeatureConfig } from '../features/types.js';
+import type { AugmentConfig } from '../datasets/augment.js';
 
 /** A stacked bidirectional LSTM classifier over feature frames. */
 export interface ModelArchitecture {
@@ -61,6 +62,16 @@ export interface ModelWeights {
   output: DenseWeights;
 }
 
+/** The training split's on-the-fly augmentation and data weighting, recorded in the manifest. */
+export interface TrainingAugmentation {
+  /** The augmentation used, or null when training ran on fixed (unaugmented) features. */
+  config: AugmentConfig | null;
+  /** Noise recordings mixed in (absolute paths). */
+  noiseFiles: string[];
+  /** Times each data folder's train split is repeated per epoch (folders not named: once). */
+  repeat: Record<string, number>;
+}
+
 /** Everything a runtime needs to rebuild the front-end and read the outputs. */
 export interface ModelManifest {
   formatVersion: 1;
@@ -78,6 +89,8 @@ export interface ModelManifest {
     backend: string;
     createdAt: string;
     command?: string;
+    /** How the training split was augmented and weighted (absent in manifests from before augmentation). */
+    augmentation?: TrainingAugmentation;
   };
   metrics: Record<string, number>;
 }

@@ -1,0 +1,83 @@
+/**
+ * Calibration: a top score should mean what it says. Temperature scaling (Guo et al. 2017) divides
+ * the logits by one scalar T fitted on validation data to minimise the negative log-likelihood; the
+ * expected calibration error (ECE) measures how far confidence is from accuracy.
+ */
+
+/** Softmax of logits[n*C + c] / temperature, row by row. */
+export function softmaxRows(logits: Float32Array, classes: number, temperature = 1): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let row = 0; row < logits.length / classes; row++) {
+    const o = row * classes;
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits[o + c]! / temperature);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += out[o + c] = Math.exp(logits[o + c]! / temperature - max);
+    for (let c = 0; c < classes; c++) out[o + c]! /= sum;
+  }
+  return out;
+}
+
+/** Mean negative log-likelihood of the true labels at a temperature. */
+export function negativeLogLikelihood(logits: Float32Array, labels: ArrayLike<number>, classes: number, temperature: number): number {
+  const probs = softmaxRows(logits, classes, temperature);
+  let total = 0;
+  for (let n = 0; n < labels.length; n++) total -= Math.log(Math.max(probs[n * classes + labels[n]!]!, 1e-12));
+  return total / Math.max(1, labels.length);
+}
+
+/**
+ * Expected calibration error with `bins` equal-width confidence bins: the average, weighted by bin
+ * size, of |accuracy - mean confidence| of the top prediction.
+ */
+export function expectedCalibrationError(probs: Float32Array, labels: ArrayLike<number>, classes: number, bins = 15): number {
+  const count = new Float64Array(bins);
+  const confidence = new Float64Array(bins);
+  const correct = new Float64Array(bins);
+  for (let n = 0; n < labels.length; n++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probs[n * classes + c]! > probs[n * classes + best]!) best = c;
+    const p = probs[n * classes + best]!;
+    const bin = Math.min(bins - 1, Math.floor(p * bins));
+    count[bin]!++;
+    confidence[bin]! += p;
+    if (best === labels[n]) correct[bin]!++;
+  }
+  let ece = 0;
+  for (let b = 0; b < bins; b++) {
+    if (count[b]! > 0) ece += (count[b]! / labels.length) * Math.abs(correct[b]! / count[b]! - confidence[b]! / count[b]!);
+  }
+  return ece;
+}
+
+/**
+ * The temperature in [0.05, 20] minimising validation NLL, by golden-section search on log T (the
+ * NLL is unimodal in T for a fixed set of logits).
+ */
+export function fitTemperature(logits: Float32Array, labels: ArrayLike<number>, classes: number): number {
+  if (labels.length === 0) throw new RangeError('fitTemperature needs at least one labelled example');
+  const f = (logT: number): number => negativeLogLikelihood(logits, labels, classes, Math.exp(logT));
+  let lo = Math.log(0.05);
+  let hi = Math.log(20);
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let a = hi - phi * (hi - lo);
+  let b = lo + phi * (hi - lo);
+  let fa = f(a);
+  let fb = f(b);
+  for (let i = 0; i < 60; i++) {
+    if (fa < fb) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - phi * (hi - lo);
+      fa = f(a);
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + phi * (hi - lo);
+      fb = f(b);
+    }
+  }
+  return Math.exp((lo + hi) / 2);
+}
