@@ -90,7 +90,9 @@ export function evaluateSet(model: BiLstmClassifier, set: ExampleSet, numClasses
 
 async function optimizerArrays(optimizer: tf.Optimizer): Promise<NamedArray[]> {
   const named = await optimizer.getWeights();
-  return Promise.all(named.map(async (t) => ({ name: t.name, shape: t.tensor.shape, data: (await t.tensor.data()) as Float32Array })));
+  // Copied into float32: Adam's iteration count is an int32 tensor, whose bytes read as float32
+  // would resume with a near-zero count (and wrong bias correction).
+  return Promise.all(named.map(async (t) => ({ name: t.name, shape: t.tensor.shape, data: Float32Array.from(await t.tensor.data()) })));
 }
 
 function setLearningRate(optimizer: tf.AdamOptimizer, rate: number): void {

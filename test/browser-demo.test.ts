@@ -125,7 +125,7 @@ test('the page shows what the fake microphone says, in both modes', { skip, time
     assert.equal(status, 'running', `page status: ${await page.textContent('#status')}`);
     // The track is 6 s; the last window that can hold the last word ends about 1 s after it.
     if (haveTrainedModel) {
-      await page.waitForFunction((n) => window.kwsDemo.state.detections.length >= n, DEMO_COMMANDS.length, { timeout: 9000 }).catch(() => undefined);
+      await page.waitForFunction((n) => window.kwsDemo.state.detections.length >= n && window.kwsDemo.state.posteriorFrames >= 40, DEMO_COMMANDS.length, { timeout: 10_000 }).catch(() => undefined);
     } else {
       // Windows end every 0.1 s from 1 s on: 50 frames cover the 6 s track.
       await page.waitForFunction(() => window.kwsDemo.state.posteriorFrames >= 50, null, { timeout: 10_000 }).catch(() => undefined);
