@@ -142,6 +142,8 @@ export async function trainClassifier(
       const waited = (Date.now() - started) / 1000;
       if (waited > DATA_WAIT_LOG_SECONDS) options.log(`epoch ${epoch}: waited ${waited.toFixed(2)}s for augmented training features`);
     }
+    // Shuffle from the identity each epoch: a resumed run has no previous epoch's order to shuffle.
+    for (let i = 0; i < order.length; i++) order[i] = i;
     rng.shuffle(order);
     const progress = createProgress(`epoch ${epoch}/${options.epochs}`, stepsPerEpoch);
     let lossSum = 0;
