@@ -28,26 +28,38 @@ export function negativeLogLikelihood(logits: Float32Array, labels: ArrayLike<nu
 
 /**
  * Expected calibration error with `bins` equal-width confidence bins: the average, weighted by bin
- * size, of |accuracy - mean confidence| of the top prediction.
+ * size, of |accuracy - mean confidence| of the top prediction. `confidences[n]` is the top score of
+ * example n and `correct[n]` whether that top prediction was right.
  */
-export function expectedCalibrationError(probs: Float32Array, labels: ArrayLike<number>, classes: number, bins = 15): number {
+export function topCalibrationError(confidences: ArrayLike<number>, correct: ArrayLike<boolean>, bins = 15): number {
   const count = new Float64Array(bins);
   const confidence = new Float64Array(bins);
-  const correct = new Float64Array(bins);
-  for (let n = 0; n < labels.length; n++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probs[n * classes + c]! > probs[n * classes + best]!) best = c;
-    const p = probs[n * classes + best]!;
+  const right = new Float64Array(bins);
+  for (let n = 0; n < confidences.length; n++) {
+    const p = confidences[n]!;
     const bin = Math.min(bins - 1, Math.floor(p * bins));
     count[bin]!++;
     confidence[bin]! += p;
-    if (best === labels[n]) correct[bin]!++;
+    if (correct[n]) right[bin]!++;
   }
   let ece = 0;
   for (let b = 0; b < bins; b++) {
-    if (count[b]! > 0) ece += (count[b]! / labels.length) * Math.abs(correct[b]! / count[b]! - confidence[b]! / count[b]!);
+    if (count[b]! > 0) ece += (count[b]! / confidences.length) * Math.abs(right[b]! / count[b]! - confidence[b]! / count[b]!);
   }
   return ece;
+}
+
+/** Expected calibration error of probabilities [n*C + c] against true labels. */
+export function expectedCalibrationError(probs: Float32Array, labels: ArrayLike<number>, classes: number, bins = 15): number {
+  const confidences = new Float64Array(labels.length);
+  const correct: boolean[] = [];
+  for (let n = 0; n < labels.length; n++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probs[n * classes + c]! > probs[n * classes + best]!) best = c;
+    confidences[n] = probs[n * classes + best]!;
+    correct.push(best === labels[n]);
+  }
+  return topCalibrationError(confidences, correct, bins);
 }
 
 /**
@@ -80,4 +92,20 @@ export function fitTemperature(logits: Float32Array, labels: ArrayLike<number>, 
     }
   }
   return Math.exp((lo + hi) / 2);
+}
+
+export interface Calibration {
+  temperature: number;
+  eceBefore: number;
+  eceAfter: number;
+}
+
+/** Fits the temperature on held-out logits and reports the calibration error before and after. */
+export function calibrate(logits: Float32Array, labels: ArrayLike<number>, classes: number): Calibration {
+  const temperature = fitTemperature(logits, labels, classes);
+  return {
+    temperature,
+    eceBefore: expectedCalibrationError(softmaxRows(logits, classes, 1), labels, classes),
+    eceAfter: expectedCalibrationError(softmaxRows(logits, classes, temperature), labels, classes),
+  };
 }

@@ -20,7 +20,8 @@ import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../pipeline/progress.js';
 import { initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
-import { trainClassifier, evaluateSet, isEpochSource, LAST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
+import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
+import { calibrate, expectedCalibrationError, softmaxRows } from './calibration.js';
 import type { ModelArchitecture, ModelManifest } from './types.js';
 
 export interface TrainJobOptions extends TrainLoopOptions {
@@ -161,13 +162,33 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     };
     const model = BiLstmClassifier.create(architecture, o.seed);
     const { state } = await trainClassifier(model, manifest, train, validation, o);
+    const calibration = calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length);
+    o.log(
+      `calibration on validation: temperature ${calibration.temperature.toFixed(3)}, ` +
+        `expected calibration error ${(100 * calibration.eceBefore).toFixed(2)}% -> ${(100 * calibration.eceAfter).toFixed(2)}%`,
+    );
     let testAccuracy: number | null = null;
+    let testEce: number | null = null;
     if (test) {
-      testAccuracy = evaluateSet(model, test, labels.length).accuracy;
-      o.log(`test accuracy (best checkpoint, epoch ${state.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}% on ${test.count} clips`);
+      const result = evaluateSet(model, test, labels.length);
+      testAccuracy = result.accuracy;
+      const ece = expectedCalibrationError(softmaxRows(result.logits, labels.length, calibration.temperature), test.y, labels.length);
+      testEce = ece;
+      o.log(`test accuracy (best checkpoint, epoch ${state.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}% on ${test.count} clips, calibrated ECE ${(100 * ece).toFixed(2)}%`);
     }
+    const best = await updateBestManifest(o.runDir, (m) => ({
+      ...m,
+      temperature: calibration.temperature,
+      metrics: {
+        ...m.metrics,
+        validationEceUncalibrated: calibration.eceBefore,
+        validationEce: calibration.eceAfter,
+        ...(testAccuracy === null ? {} : { testAccuracy }),
+        ...(testEce === null ? {} : { testEce }),
+      },
+    }));
     model.dispose();
-    return { manifest, testAccuracy };
+    return { manifest: best, testAccuracy };
   } finally {
     if (isEpochSource(train)) await train.close();
   }

@@ -68,24 +68,31 @@ function batchTensors(set: FeatureBlock, indices: ArrayLike<number>, start: numb
 }
 
 /** Loss and accuracy of a model on a whole set, in inference mode. */
-export function evaluateSet(model: BiLstmClassifier, set: ExampleSet, numClasses: number, batchSize = 256): { loss: number; accuracy: number; predictions: Int32Array } {
+export function evaluateSet(
+  model: BiLstmClassifier,
+  set: ExampleSet,
+  numClasses: number,
+  batchSize = 256,
+): { loss: number; accuracy: number; predictions: Int32Array; logits: Float32Array } {
   const order = Array.from({ length: set.count }, (_, i) => i);
   let lossSum = 0;
   const predictions = new Int32Array(set.count);
+  const allLogits = new Float32Array(set.count * numClasses);
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
     const { x, y } = batchTensors(set, order, start, end, numClasses);
-    const [loss, pred] = tf.tidy(() => {
+    const [loss, pred, logits] = tf.tidy(() => {
       const logits = model.logits(x, false);
-      return [tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.SUM), logits.argMax(-1)];
+      return [tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.SUM), logits.argMax(-1), logits];
     });
     lossSum += (loss as tf.Scalar).dataSync()[0]!;
     predictions.set((pred as tf.Tensor1D).dataSync() as Int32Array, start);
-    tf.dispose([x, y, loss!, pred!]);
+    allLogits.set((logits as tf.Tensor2D).dataSync() as Float32Array, start * numClasses);
+    tf.dispose([x, y, loss!, pred!, logits!]);
   }
   let correct = 0;
   for (let i = 0; i < set.count; i++) if (predictions[i] === set.y[i]) correct++;
-  return { loss: lossSum / Math.max(1, set.count), accuracy: correct / Math.max(1, set.count), predictions };
+  return { loss: lossSum / Math.max(1, set.count), accuracy: correct / Math.max(1, set.count), predictions, logits: allLogits };
 }
 
 async function optimizerArrays(optimizer: tf.Optimizer): Promise<NamedArray[]> {
@@ -209,4 +216,13 @@ export async function trainClassifier(
   const best = await loadCheckpoint(bestPath);
   model.setWeights(best.weights);
   return { best: model, state };
+}
+
+/** Rewrites the run's best checkpoint with an updated manifest (calibration, test metrics). */
+export async function updateBestManifest(runDir: string, update: (m: ModelManifest) => ModelManifest): Promise<ModelManifest> {
+  const path = join(runDir, BEST_CHECKPOINT);
+  const best = await loadCheckpoint(path);
+  const manifest = update(best.manifest);
+  await saveCheckpoint(path, { ...best, manifest });
+  return manifest;
 }

@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { topCalibrationError } from '../model/calibration.js';
 import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
 import { readWav } from '../features/audio/index.js';
@@ -107,6 +108,10 @@ export interface EvaluationReport {
   failed: number;
   accuracy: number;
   macroF1: number;
+  /** Expected calibration error of the top score (15 equal-width bins). */
+  expectedCalibrationError: number;
+  /** The softmax temperature the model applies (fitted on validation data at training time). */
+  temperature: number;
   perClass: ClassMetrics[];
   confusion: number[][];
   /** Misclassified clips, lowest true-label score first. */
@@ -169,6 +174,7 @@ export function formatEvaluationText(r: EvaluationReport): string {
   lines.push(`data: ${r.data}, split ${r.split}: ${r.items} clips, ${r.evaluated} evaluated, ${r.skipped} without a model label, ${r.failed} unreadable`);
   const correct = r.confusion.reduce((a, row, i) => a + row[i]!, 0);
   lines.push(`accuracy: ${pct(r.accuracy)} (${correct}/${r.evaluated}), macro F1 ${r.macroF1.toFixed(4)}`);
+  lines.push(`expected calibration error: ${pct(r.expectedCalibrationError)} (softmax temperature ${r.temperature.toFixed(3)})`);
   lines.push('');
   const w = Math.max(9, ...r.labels.map((l) => l.length));
   lines.push(`${'label'.padEnd(w)}  precision  recall      f1  support`);
@@ -228,6 +234,7 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
 
     const truth: number[] = [];
     const predicted: number[] = [];
+    const topScores: number[] = [];
     const misclassified: ScoredClip[] = [];
     const errors: { path: string; error: string }[] = [];
     let skipped = 0;
@@ -262,6 +269,7 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
         const r = recognitions[k]!;
         truth.push(labelIndex.get(label)!);
         predicted.push(r.index);
+        topScores.push(r.score);
         if (r.label !== label) {
           misclassified.push({ path: item.path, ...(item.slice ? { slice: item.slice } : {}), trueLabel: label, predicted: r.label, trueScore: r.scores[label]!, predictedScore: r.score });
         }
@@ -270,6 +278,7 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
     }
     const seconds = (performance.now() - started) / 1000;
     const confusion = confusionMatrix(labels.length, truth, predicted);
+    const ece = topCalibrationError(topScores, predicted.map((p, i) => p === truth[i]));
     const metrics = metricsFromConfusion(labels, confusion);
     misclassified.sort((a, b) => a.trueScore - b.trueScore);
     const report: EvaluationReport = {
@@ -285,6 +294,8 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
       failed: errors.length,
       accuracy: metrics.accuracy,
       macroF1: metrics.macroF1,
+      expectedCalibrationError: ece,
+      temperature: manifest.temperature,
       perClass: metrics.perClass,
       confusion,
       worst: misclassified.slice(0, worstCount),

@@ -99,6 +99,8 @@ test('evaluate on a generated dataset: counts add up, report files are written',
   assert.deepEqual(report.labels, [...recognizer.labels]);
   const correct = report.confusion.reduce((a, row, i) => a + row[i]!, 0);
   assert.equal(report.accuracy, correct / report.evaluated);
+  assert.ok(report.expectedCalibrationError >= 0 && report.expectedCalibrationError <= 1, `ECE ${report.expectedCalibrationError}`);
+  assert.equal(report.temperature, 1);
   // Worst clips: misclassified only, lowest true-label score first, at most 5.
   assert.ok(report.worst.length <= 5);
   assert.equal(report.worst.length, Math.min(5, report.evaluated - correct));
