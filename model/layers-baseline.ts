@@ -33,7 +33,9 @@ export function buildLayersModel(arch: ModelArchitecture): tf.LayersModel {
   arch.lstmUnits.forEach((units, n) => {
     model.add(
       tf.layers.bidirectional({
-        layer: tf.layers.lstm({ units, returnSequences: true, recurrentActivation: 'sigmoid' }) as tf.RNN,
+        // Glorot rather than the default orthogonal recurrent init: callers overwrite the weights with
+        // setLayersWeights, and tfjs's orthogonal init is slow (and warns) for 64x256 matrices.
+        layer: tf.layers.lstm({ units, returnSequences: true, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }) as tf.RNN,
         mergeMode: 'concat',
         ...(n === 0 ? { inputShape: [arch.inputFrames, arch.inputDim] } : {}),
       }),

@@ -108,6 +108,6 @@ export async function benchTraining(report: (line: string) => void): Promise<voi
   }
   report(line(`PyTorch CPU (${torch.threads} thread${torch.threads === 1 ? '' : 's'})`, torch.msPerStep));
   for (const backend of ['wasm', 'cpu']) {
-    report(`ratio fast ${backend} / PyTorch: ${(results[`${backend}/fast`]! / torch.msPerStep).toFixed(2)} (below 1 = faster than PyTorch)`);
+    report(`speed of fast ${backend} relative to PyTorch: ${(torch.msPerStep / results[`${backend}/fast`]!).toFixed(2)}x   target >= 1.0 (at least as fast)`);
   }
 }
