@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readWav, WavError, type WavErrorCode } from '../features/audio/index.js';
-import { ascii, chunk, wavBytes } from './helpers/wav-bytes.js';
+import { ascii, chunk, concat, wavBytes } from './helpers/wav-bytes.js';
 
 let dir = '';
 before(async () => {
@@ -85,9 +85,9 @@ test('inconsistent or impossible fmt fields are bad-format', async () => {
   await assertRejects('no-channels.wav', wavBytes({ ...pcm16, channels: 0, blockAlign: 2 }), 'bad-format', /0 channels/);
   await assertRejects('no-rate.wav', wavBytes({ ...pcm16, sampleRateHz: 0 }), 'bad-format', /sample rate of 0 Hz/);
   await assertRejects('huge-rate.wav', wavBytes({ ...pcm16, sampleRateHz: 384000 }), 'bad-format', /sample rate 384000 Hz cannot be resampled/);
-  const shortFmt = concatBytes(ascii('RIFF'), u32(4 + 8 + 12 + 8 + 2), ascii('WAVE'), chunk('fmt ', new Uint8Array(12)), chunk('data', new Uint8Array(2)));
+  const shortFmt = concat([ascii('RIFF'), u32(4 + 8 + 12 + 8 + 2), ascii('WAVE'), chunk('fmt ', new Uint8Array(12)), chunk('data', new Uint8Array(2))]);
   await assertRejects('short-fmt.wav', shortFmt, 'bad-format', /fmt chunk is 12 bytes/);
-  const noFmt = concatBytes(ascii('RIFF'), u32(4 + 8 + 2), ascii('WAVE'), chunk('data', new Uint8Array(2)));
+  const noFmt = concat([ascii('RIFF'), u32(4 + 8 + 2), ascii('WAVE'), chunk('data', new Uint8Array(2))]);
   await assertRejects('no-fmt.wav', noFmt, 'bad-format', /no fmt chunk .*\[data\]/);
 });
 
@@ -111,16 +111,16 @@ test('a nonexistent path or a directory is unreadable', async () => {
 test('garbage chunk sizes end the walk with an error instead of looping', async () => {
   const fmtChunk = wavBytes(pcm16).subarray(12, 36);
   // A chunk claiming 4 GiB before the data chunk.
-  const huge = concatBytes(ascii('RIFF'), u32(0xffffffff), ascii('WAVE'), fmtChunk, ascii('\x00\x01ZZ'), u32(0xfffffff0), new Uint8Array(32));
+  const huge = concat([ascii('RIFF'), u32(0xffffffff), ascii('WAVE'), fmtChunk, ascii('\x00\x01ZZ'), u32(0xfffffff0), new Uint8Array(32)]);
   await assertRejects('huge-chunk.wav', huge, 'header-overclaims', /chunk "\\x00\\x01ZZ" at byte 36 claims 4294967280 bytes but only 32 remain, before any data chunk/);
   // Thousands of zero-sized chunks and no data chunk: every step advances by 8 bytes.
   const zeros = new Uint8Array(8 * 5000);
-  const zeroChunks = concatBytes(ascii('RIFF'), u32(0), ascii('WAVE'), fmtChunk, zeros);
+  const zeroChunks = concat([ascii('RIFF'), u32(0), ascii('WAVE'), fmtChunk, zeros]);
   await assertRejects('zero-chunks.wav', zeroChunks, 'truncated', /no data chunk: the file ends at byte 40036/);
   // Random bytes after a valid header.
   let seed = 12345;
   const noise = Uint8Array.from({ length: 4096 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24));
-  await assertRejects('noise.wav', concatBytes(ascii('RIFF'), u32(4100), ascii('WAVE'), noise), 'header-overclaims', /claims \d+ bytes but only \d+ remain/);
+  await assertRejects('noise.wav', concat([ascii('RIFF'), u32(4100), ascii('WAVE'), noise]), 'header-overclaims', /claims \d+ bytes but only \d+ remain/);
 });
 
 function u32(value: number): Uint8Array {
@@ -129,15 +129,6 @@ function u32(value: number): Uint8Array {
   return out;
 }
 
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

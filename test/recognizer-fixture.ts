@@ -9,36 +9,13 @@ import { writeWavPcm16 } from '../features/audio/index.js';
 import { DEFAULT_FEATURE_CONFIG, featureDim, framesFor } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
 import { buildOnnxModel } from '../model/onnx/export.js';
-import type { DenseWeights, LstmDirectionWeights, ModelArchitecture, ModelManifest, ModelWeights } from '../model/types.js';
+import type { ModelArchitecture, ModelManifest, ModelWeights } from '../model/types.js';
 import { SeededRandom } from '../pipeline/random.js';
+import { randomModelWeights } from './helpers/random-weights.js';
 
-function uniform(rng: SeededRandom, n: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (rng.next() * 2 - 1) * scale;
-  return out;
-}
-
-function direction(rng: SeededRandom, inputDim: number, units: number): LstmDirectionWeights {
-  const scale = 1 / Math.sqrt(units);
-  return { kernel: uniform(rng, inputDim * 4 * units, scale), recurrentKernel: uniform(rng, units * 4 * units, scale), bias: uniform(rng, 4 * units, 0.1) };
-}
-
-function dense(rng: SeededRandom, inDim: number, outDim: number, scale: number): DenseWeights {
-  return { inDim, outDim, kernel: uniform(rng, inDim * outDim, scale), bias: uniform(rng, outDim, 0.1) };
-}
-
+/** Random weights whose output layer is scaled up, so different clips get different labels. */
 export function randomWeights(arch: ModelArchitecture, seed: number): ModelWeights {
-  const rng = new SeededRandom(seed);
-  let inputDim = arch.inputDim;
-  const lstm = arch.lstmUnits.map((units) => {
-    const layer = { inputDim, units, forward: direction(rng, inputDim, units), backward: direction(rng, inputDim, units) };
-    inputDim = 2 * units;
-    return layer;
-  });
-  const hidden = arch.hiddenUnits > 0 ? dense(rng, inputDim, arch.hiddenUnits, 1 / Math.sqrt(inputDim)) : null;
-  const outIn = hidden ? arch.hiddenUnits : inputDim;
-  // A large output scale spreads the probabilities so different clips get different labels.
-  return { architecture: arch, lstm, hidden, output: dense(rng, outIn, arch.numClasses, 6 / Math.sqrt(outIn)) };
+  return randomModelWeights(arch, seed, { outputGain: 3.5 });
 }
 
 export interface FixtureModelOptions {

@@ -22,11 +22,19 @@ function direction(rng: SeededRandom, inputDim: number, units: number): LstmDire
   };
 }
 
-function dense(rng: SeededRandom, inDim: number, outDim: number): DenseWeights {
-  return { inDim, outDim, kernel: uniform(rng, inDim * outDim, scaleFor(inDim)), bias: uniform(rng, outDim, 0.5) };
+function dense(rng: SeededRandom, inDim: number, outDim: number, gain = 1): DenseWeights {
+  return { inDim, outDim, kernel: uniform(rng, inDim * outDim, gain * scaleFor(inDim)), bias: uniform(rng, outDim, 0.5) };
 }
 
-export function randomModelWeights(arch: ModelArchitecture, seed: number): ModelWeights {
+export interface RandomWeightsOptions {
+  /**
+   * Multiplies the output layer's scale (default 1). A large value spreads the probabilities, so a
+   * random model gives different clips different labels.
+   */
+  outputGain?: number;
+}
+
+export function randomModelWeights(arch: ModelArchitecture, seed: number, options: RandomWeightsOptions = {}): ModelWeights {
   const rng = new SeededRandom(seed);
   let inputDim = arch.inputDim;
   const lstm = arch.lstmUnits.map((units) => {
@@ -35,7 +43,7 @@ export function randomModelWeights(arch: ModelArchitecture, seed: number): Model
     return layer;
   });
   const hidden = arch.hiddenUnits > 0 ? dense(rng, inputDim, arch.hiddenUnits) : null;
-  const output = dense(rng, hidden ? arch.hiddenUnits : inputDim, arch.numClasses);
+  const output = dense(rng, hidden ? arch.hiddenUnits : inputDim, arch.numClasses, options.outputGain);
   return { architecture: arch, lstm, hidden, output };
 }
 

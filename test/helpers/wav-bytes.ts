@@ -114,7 +114,8 @@ function encodeSamples(values: ArrayLike<number>, bits: number, isFloat: boolean
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The parts one after the other. */
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const part of parts) {
