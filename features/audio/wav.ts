@@ -40,17 +40,7 @@ export async function decodeWav(bytes: Uint8Array, fileName: string): Promise<De
     checkFinite(bytes, layout, fileName);
   }
 
-  let channels: Float32Array[];
-  try {
-    const decoded = wavDecoder.decode.sync(canonicalWav(bytes, layout), { symmetric: true });
-    channels = decoded.channelData;
-  } catch (err) {
-    // Not expected after validation; kept typed so callers see which file failed.
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new WavError(fileName, 'bad-format', `wav-decoder failed: ${reason}`, { cause: err });
-  }
-
-  const mono = downmix(channels);
+  const mono = downmix(layout.encoding === 'pcm16' ? pcm16Channels(bytes, layout) : decodeWithWavDecoder(bytes, layout, fileName));
   const samples = layout.sampleRateHz === TARGET_SAMPLE_RATE_HZ ? mono : await resample(mono, layout.sampleRateHz, TARGET_SAMPLE_RATE_HZ);
   return {
     samples,
@@ -62,6 +52,31 @@ export async function decodeWav(bytes: Uint8Array, fileName: string): Promise<De
       durationSeconds: layout.frames / layout.sampleRateHz,
     },
   };
+}
+
+/**
+ * 16-bit PCM (Speech Commands' format, the common case) read straight from the validated bytes:
+ * sample / 32768, exactly what wav-decoder gives, without the canonical copy and wav-decoder's
+ * per-sample dispatch (a 1 s clip: 0.10 ms; 0.25 ms through wav-decoder, measured earlier).
+ */
+function pcm16Channels(bytes: Uint8Array, layout: WavLayout): Float32Array[] {
+  const { channels, frames, dataOffset } = layout;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, frames * channels * 2);
+  const out = Array.from({ length: channels }, () => new Float32Array(frames));
+  for (let f = 0, i = 0; f < frames; f++) {
+    for (let c = 0; c < channels; c++, i++) out[c]![f] = view.getInt16(2 * i, true) / 32768;
+  }
+  return out;
+}
+
+function decodeWithWavDecoder(bytes: Uint8Array, layout: WavLayout, fileName: string): Float32Array[] {
+  try {
+    return wavDecoder.decode.sync(canonicalWav(bytes, layout), { symmetric: true }).channelData;
+  } catch (err) {
+    // Not expected after validation; kept typed so callers see which file failed.
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new WavError(fileName, 'bad-format', `wav-decoder failed: ${reason}`, { cause: err });
+  }
 }
 
 /**
