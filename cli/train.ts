@@ -12,6 +12,14 @@ function snrRange(value: string): [number, number] {
   return [parts[0]!, parts[1]!];
 }
 
+/** Repeatable `DIR=F`, F a share in [0, 1]. */
+function collectFraction(value: string, previous: Record<string, number> | undefined): Record<string, number> {
+  const at = value.lastIndexOf('=');
+  const share = Number(value.slice(at + 1));
+  if (at <= 0 || value.slice(at + 1).trim() === '' || !(share >= 0 && share <= 1)) throw new InvalidArgumentError(`--train-fraction must be DIR=F with 0 <= F <= 1, got '${value}'`);
+  return { ...(previous ?? {}), [value.slice(0, at)]: share };
+}
+
 /** Repeatable `DIR=N`, N a positive integer. */
 function collectRepeat(value: string, previous: Record<string, number> | undefined): Record<string, number> {
   const at = value.lastIndexOf('=');
@@ -54,6 +62,8 @@ interface TrainCliOptions {
   snrDb?: [number, number];
   specAugment: boolean;
   repeat: Record<string, number>;
+  trainFraction: Record<string, number>;
+  priorCorrection: number;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -85,6 +95,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--spec-augment', 'mask random frames and coefficients of the training features (with --augment)', true)
     .option('--no-spec-augment', 'no feature masking')
     .option('--repeat <dir=n>', 'use the train split of data folder DIR N times per epoch, each augmented differently (repeatable)', collectRepeat, {})
+    .option('--train-fraction <dir=f>', 'train on only this share of data folder DIR\'s training speakers (nested subsets, for learning curves; repeatable)', collectFraction, {})
+    .option('--prior-correction <strength>', 'after training, shift the output bias by -strength x log(training label prior), so the over-represented _unknown_ is not over-predicted (0 = off)', numberIn('--prior-correction', 0, 2), 1)
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new Error('give at least one --data or --holdout folder');
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
@@ -111,6 +123,8 @@ export function registerTrainCommand(program: Command): void {
         augment: augmentConfigFrom(opts),
         noiseDirs: opts.noiseDir,
         repeat: opts.repeat,
+        trainFraction: opts.trainFraction,
+        priorCorrection: opts.priorCorrection,
         command: `kws ${process.argv.slice(2).join(' ')}`,
         log: (line) => process.stderr.write(`${line}\n`),
       });

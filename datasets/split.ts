@@ -90,3 +90,15 @@ export function unknownWordOf(fileName: string): string | null {
   const m = /^([^_]+)_[^_]+_nohash_\d+\.wav$/i.exec(basename(fileName));
   return m ? m[1]!.toLowerCase() : null;
 }
+
+/**
+ * Whether an item belongs to the first `fraction` of its folder's training speakers (0..1), by a
+ * salted hash of its speaker (of its path and slice where it has none). Subsets are nested: every
+ * speaker kept at 0.25 is kept at 0.5, so learning curves compare like with like.
+ */
+export function inSpeakerFraction(item: { speaker: string | null; path: string; slice?: { offsetSamples: number } }, fraction: number): boolean {
+  if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`speaker fraction must be in [0, 1], got ${fraction}`);
+  if (fraction === 1) return true;
+  const key = item.speaker ?? `${item.path}@${item.slice?.offsetSamples ?? 0}`;
+  return percentageHash(`kws-fraction:${key}`) < 100 * fraction;
+}

@@ -11,8 +11,9 @@ import { loadExamples, loadWaveforms, repeatExamples, type ExampleSet } from '..
 import { validateAugmentConfig, type AugmentConfig } from '../datasets/augment.js';
 import { loadNoiseRecordings, noiseFilesIn, type NoiseSource } from '../datasets/augment-noise.js';
 import { WorkerEpochSource } from '../datasets/augment-producer.js';
-import { DEFAULT_SPLIT, HOLDOUT_SPLIT } from '../datasets/split.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { DEFAULT_SPLIT, HOLDOUT_SPLIT, inSpeakerFraction } from '../datasets/split.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { labelPrior, withPriorCorrection } from './prior-correction.js';
 import { labelsForTask } from '../datasets/labels.js';
 import type { DatasetItem, Split, Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
@@ -20,7 +21,7 @@ import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../pipeline/progress.js';
 import { initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
-import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
+import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, BEST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
 import { calibrate, expectedCalibrationError, softmaxRows } from './calibration.js';
 import type { ModelArchitecture, ModelManifest } from './types.js';
 
@@ -44,6 +45,10 @@ export interface TrainJobOptions extends TrainLoopOptions {
   noiseDirs?: string[];
   /** Data folder -> times its train split is used per epoch (weighting; each repeat augmented differently). */
   repeat?: Record<string, number>;
+  /** Data folder -> share (0..1) of its training speakers to use (learning curves); absent: all. */
+  trainFraction?: Record<string, number>;
+  /** Strength of the logit adjustment for the training label prior (0 = none; see prior-correction.ts). */
+  priorCorrection?: number;
 }
 
 /** Train share of a folder's noise recordings: its silence clips for other splits come from the rest. */
@@ -94,6 +99,11 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     if (!dirs.includes(dir)) throw new RangeError(`--repeat ${dir}: not one of the --data/--holdout folders`);
     if (!Number.isInteger(times) || times < 1) throw new RangeError(`--repeat ${dir}: times must be a positive integer, got ${times}`);
   }
+  const trainFraction = new Map(Object.entries(o.trainFraction ?? {}).map(([dir, share]) => [resolve(dir), share]));
+  for (const [dir, share] of trainFraction) {
+    if (!dirs.includes(dir)) throw new RangeError(`--train-fraction ${dir}: not one of the --data/--holdout folders`);
+    if (!(share >= 0 && share <= 1)) throw new RangeError(`--train-fraction ${dir}: share must be in [0, 1], got ${share}`);
+  }
   const trainDir = new Map<DatasetItem, string>();
   const datasetNoise: NoiseSource[] = [];
   for (const dir of dirs) {
@@ -102,13 +112,15 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     datasetNoise.push(...ds.noiseFiles.map((path) => ({ path, usableFraction })));
     const perSplit: Record<string, number> = {};
     for (const split of ['train', 'validation', 'test'] as const) {
-      const items = takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label)), o.limitPerSplit);
+      const share = split === 'train' ? trainFraction.get(dir) ?? 1 : 1;
+      const items = takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && inSpeakerFraction(it, share)), o.limitPerSplit);
       bySplit[split].push(...items);
       perSplit[split] = items.length;
       if (split === 'train') for (const it of items) trainDir.set(it, dir);
     }
-    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit });
-    o.log(`data ${dir}: ${perSplit.train} train, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
+    const share = trainFraction.get(dir);
+    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(share === undefined ? {} : { trainFraction: share }) });
+    o.log(`data ${dir}: ${perSplit.train} train${share === undefined ? '' : ` (${(100 * share).toFixed(0)}% of its training speakers)`}, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
   }
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);
   if (bySplit.validation.length === 0) throw new Error(`no validation items in ${o.data.join(', ')}: early stopping needs some`);
@@ -162,6 +174,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     };
     const model = BiLstmClassifier.create(architecture, o.seed);
     const { state } = await trainClassifier(model, manifest, train, validation, o);
+    await applyPriorCorrection(o, model, train.y, labels);
     const calibration = calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length);
     o.log(
       `calibration on validation: temperature ${calibration.temperature.toFixed(3)}, ` +
@@ -192,6 +205,30 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   } finally {
     if (isEpochSource(train)) await train.close();
   }
+}
+
+/**
+ * Bakes the logit adjustment for the training label prior into the best checkpoint's output bias,
+ * once: a best checkpoint whose manifest records a correction already has it.
+ */
+async function applyPriorCorrection(o: TrainJobOptions, model: BiLstmClassifier, y: Int32Array, labels: string[]): Promise<void> {
+  const strength = o.priorCorrection ?? 0;
+  const bestPath = join(o.runDir, BEST_CHECKPOINT);
+  const best = await loadCheckpoint(bestPath);
+  const done = best.manifest.training.priorCorrection;
+  if (done) {
+    o.log(`prior correction (strength ${done.strength}) already applied to ${bestPath}`);
+    return;
+  }
+  if (strength === 0) return;
+  const correction = { strength, trainPrior: labelPrior(y, labels.length) };
+  const weights = withPriorCorrection(best.weights, correction);
+  model.setWeights(weights);
+  await saveCheckpoint(bestPath, { ...best, weights, manifest: { ...best.manifest, training: { ...best.manifest.training, priorCorrection: correction } } });
+  o.log(
+    `prior correction strength ${strength} for the training label prior ` +
+      labels.map((l, i) => `${l} ${(100 * correction.trainPrior[i]!).toFixed(1)}%`).join(', '),
+  );
 }
 
 /**

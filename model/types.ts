@@ -4,6 +4,7 @@
  */
 import type { FeatureConfig } from '../features/types.js';
 import type { AugmentConfig } from '../datasets/augment.js';
+import type { PriorCorrection } from './prior-correction.js';
 
 /** A stacked bidirectional LSTM classifier over feature frames. */
 export interface ModelArchitecture {
@@ -83,7 +84,7 @@ export interface ModelManifest {
   /** Softmax temperature fitted on validation data (1 = none). */
   temperature: number;
   training: {
-    data: { path: string; splitMethod?: string; items: number; perSplit: Record<string, number> }[];
+    data: { path: string; splitMethod?: string; items: number; perSplit: Record<string, number>; trainFraction?: number }[];
     seed: number;
     epochs: number;
     backend: string;
@@ -91,6 +92,8 @@ export interface ModelManifest {
     command?: string;
     /** How the training split was augmented and weighted (absent in manifests from before augmentation). */
     augmentation?: TrainingAugmentation;
+    /** Logit adjustment baked into the output bias after training (absent: none). */
+    priorCorrection?: PriorCorrection;
   };
   metrics: Record<string, number>;
 }

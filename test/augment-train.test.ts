@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AUGMENT_CONFIG } from '../datasets/augment.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
+import { correctedOutputBias } from '../model/prior-correction.js';
 import { runTrainJob, type TrainJobOptions } from '../model/train-job.js';
 import { writeToneDataset } from './helpers/tone-dataset.js';
 
@@ -64,6 +65,64 @@ test('augmented training: --repeat counts, manifest record, exact resume', { tim
     assert.deepEqual(b.state?.history.map((r) => r.trainLoss), a.state?.history.map((r) => r.trainLoss));
     assert.deepEqual(b.weights.output.kernel, a.weights.output.kernel);
     assert.deepEqual(b.weights.lstm[0]!.forward.kernel, a.weights.lstm[0]!.forward.kernel);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('--train-fraction keeps a share of training speakers; the prior correction is baked into best.ckpt once', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kws-prior-train-'));
+  try {
+    const data = join(dir, 'data');
+    await writeToneDataset(data, 10);
+    const runDir = join(dir, 'run');
+    const options = (resume: boolean, lines: string[], trainFraction?: Record<string, number>): TrainJobOptions => ({
+      data: [data],
+      holdout: [],
+      task: '12',
+      lstmUnits: [4],
+      hiddenUnits: 0,
+      pooling: 'mean',
+      dropout: 0,
+      limitPerSplit: 0,
+      cacheDir: join(dir, 'cache'),
+      runDir,
+      epochs: 1,
+      batchSize: 32,
+      learningRate: 0.01,
+      patience: 10,
+      plateauDecay: 0.5,
+      labelSmoothing: 0,
+      seed: 5,
+      resume,
+      augment: null,
+      priorCorrection: 1,
+      ...(trainFraction ? { trainFraction } : {}),
+      log: (line) => lines.push(line),
+    });
+    const trainCount = (lines: string[]): number => Number(/: (\d+) train/.exec(lines.find((l) => l.startsWith(`data ${data}`))!)![1]);
+
+    const full: string[] = [];
+    await runTrainJob({ ...options(false, full), runDir: join(dir, 'full') });
+    const half: string[] = [];
+    const { manifest } = await runTrainJob(options(false, half, { [data]: 0.5 }));
+    assert.ok(half.some((l) => l.includes('(50% of its training speakers)')), half.join('\n'));
+    assert.ok(trainCount(half) > 0 && trainCount(half) < trainCount(full), `${trainCount(half)} of ${trainCount(full)}`);
+    assert.equal(manifest.training.data[0]!.trainFraction, 0.5);
+
+    const correction = manifest.training.priorCorrection!;
+    assert.equal(correction.strength, 1);
+    assert.ok(Math.abs(correction.trainPrior.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+    const best = await loadCheckpoint(join(runDir, 'best.ckpt'));
+    const last = await loadCheckpoint(join(runDir, 'last.ckpt'));
+    // One epoch: best and last hold the same trained weights, best with the corrected bias.
+    assert.deepEqual(best.weights.output.kernel, last.weights.output.kernel);
+    assert.deepEqual(Array.from(best.weights.output.bias), Array.from(correctedOutputBias(last.weights.output.bias, correction)));
+
+    const again: string[] = [];
+    await runTrainJob(options(true, again, { [data]: 0.5 }));
+    assert.ok(again.some((l) => l.startsWith('prior correction (strength 1) already applied')), again.join('\n'));
+    assert.deepEqual((await loadCheckpoint(join(runDir, 'best.ckpt'))).weights.output.bias, best.weights.output.bias);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

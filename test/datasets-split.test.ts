@@ -61,3 +61,25 @@ test('speakerOf parses each layout and rejects others', () => {
   assert.equal(unknownWordOf('backward_0c540988_nohash_0.wav'), 'backward');
   assert.equal(unknownWordOf('0c540988_nohash_0.wav'), null);
 });
+
+test('inSpeakerFraction keeps whole speakers, nested across shares, about the share asked', async () => {
+  const { inSpeakerFraction } = await import('../datasets/split.js');
+  const speakers = Array.from({ length: 2000 }, (_, i) => `s${i}`);
+  const kept = (share: number): Set<string> => new Set(speakers.filter((s) => inSpeakerFraction({ speaker: s, path: `/x/${s}_nohash_0.wav` }, share)));
+  const quarter = kept(0.25);
+  const half = kept(0.5);
+  assert.equal(kept(0).size, 0);
+  assert.equal(kept(1).size, speakers.length);
+  for (const s of quarter) assert.ok(half.has(s), `${s} kept at 0.25 but not at 0.5`);
+  assert.ok(Math.abs(quarter.size / speakers.length - 0.25) < 0.04, `0.25 kept ${quarter.size}`);
+  assert.ok(Math.abs(half.size / speakers.length - 0.5) < 0.04, `0.5 kept ${half.size}`);
+  // Every clip of a speaker goes the same way, whatever its path.
+  for (const s of speakers.slice(0, 50)) {
+    const ways = new Set([0, 1, 2].map((n) => inSpeakerFraction({ speaker: s, path: `/y/${n}/${s}_nohash_${n}.wav` }, 0.5)));
+    assert.equal(ways.size, 1);
+  }
+  // Items without a speaker (silence slices) are decided by path and offset.
+  const slices = Array.from({ length: 400 }, (_, i) => inSpeakerFraction({ speaker: null, path: '/n/noise.wav', slice: { offsetSamples: i * 16000 } }, 0.5));
+  assert.ok(slices.some(Boolean) && !slices.every(Boolean));
+  assert.throws(() => inSpeakerFraction({ speaker: 'a', path: 'a' }, 1.5), /\[0, 1\]/);
+});

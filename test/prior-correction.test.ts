@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { correctedOutputBias, labelPrior } from '../model/prior-correction.js';
+
+function softmax(z: ArrayLike<number>): number[] {
+  const m = Math.max(...Array.from(z));
+  const e = Array.from(z, (v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+test('labelPrior counts shares of each label, absent labels 0', () => {
+  assert.deepEqual(labelPrior(Int32Array.from([0, 1, 1, 3]), 4), [0.25, 0.5, 0, 0.25]);
+  assert.throws(() => labelPrior(Int32Array.from([]), 3), /no labels/);
+  assert.throws(() => labelPrior(Int32Array.from([5]), 3), /outside/);
+});
+
+test('strength 1 turns posteriors under the training prior into posteriors under a uniform prior', () => {
+  const prior = [0.1, 0.3, 0.05, 0.55];
+  const bias = Float32Array.from([0.2, -0.4, 1.1, 0.3]);
+  const corrected = correctedOutputBias(bias, { strength: 1, trainPrior: prior });
+  for (const features of [[0, 0, 0, 0], [1.5, -2, 0.3, 0.9], [-1, 4, 2, -3]]) {
+    const before = softmax(features.map((f, i) => f + bias[i]!));
+    const after = softmax(features.map((f, i) => f + corrected[i]!));
+    // Bayes: p_uniform(k|x) is proportional to p_train(k|x) / prior_k.
+    const expected = before.map((p, i) => p / prior[i]!);
+    const total = expected.reduce((a, b) => a + b, 0);
+    after.forEach((p, i) => assert.ok(Math.abs(p - expected[i]! / total) < 1e-6, `class ${i}: ${p} vs ${expected[i]! / total}`));
+  }
+});
+
+test('a uniform prior or strength 0 changes nothing; an unseen label keeps its bias', () => {
+  const bias = Float32Array.from([0.5, -1, 2]);
+  assert.deepEqual(Array.from(correctedOutputBias(bias, { strength: 1, trainPrior: [1 / 3, 1 / 3, 1 / 3] })), Array.from(bias));
+  assert.deepEqual(Array.from(correctedOutputBias(bias, { strength: 0, trainPrior: [0.8, 0.1, 0.1] })), Array.from(bias));
+  const withUnseen = correctedOutputBias(bias, { strength: 1, trainPrior: [0.5, 0.5, 0] });
+  assert.equal(withUnseen[2], bias[2]);
+  assert.ok(Math.abs(withUnseen[0]! - bias[0]!) < 1e-6, 'equal priors of the seen labels: no relative shift');
+  assert.throws(() => correctedOutputBias(bias, { strength: 1, trainPrior: [0.5, 0.5] }), /2 labels, the output layer 3/);
+});
