@@ -64,6 +64,7 @@ interface TrainCliOptions {
   repeat: Record<string, number>;
   trainFraction: Record<string, number>;
   priorCorrection: number;
+  initFrom?: string;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -97,6 +98,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--repeat <dir=n>', 'use the train split of data folder DIR N times per epoch, each augmented differently (repeatable)', collectRepeat, {})
     .option('--train-fraction <dir=f>', 'train on only this share of data folder DIR\'s training speakers (nested subsets, for learning curves; repeatable)', collectFraction, {})
     .option('--prior-correction <strength>', 'after training, shift the output bias by -strength x log(training label prior), so the over-represented _unknown_ is not over-predicted (0 = off)', numberIn('--prior-correction', 0, 2), 1)
+    .option('--init-from <checkpoint>', 'fine-tune: start from this run folder\'s best.ckpt (or a .ckpt file) with the same labels and features; its architecture is kept')
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new Error('give at least one --data or --holdout folder');
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
@@ -125,6 +127,7 @@ export function registerTrainCommand(program: Command): void {
         repeat: opts.repeat,
         trainFraction: opts.trainFraction,
         priorCorrection: opts.priorCorrection,
+        initFrom: opts.initFrom,
         command: `kws ${process.argv.slice(2).join(' ')}`,
         log: (line) => process.stderr.write(`${line}\n`),
       });

@@ -44,3 +44,10 @@ export function correctedOutputBias(bias: Float32Array, correction: PriorCorrect
 export function withPriorCorrection(weights: ModelWeights, correction: PriorCorrection): ModelWeights {
   return { ...weights, output: { ...weights.output, bias: correctedOutputBias(weights.output.bias, correction) } };
 }
+
+/** The output bias before `correctedOutputBias` (up to a constant, which softmax ignores). */
+export function uncorrectedOutputBias(bias: Float32Array, correction: PriorCorrection): Float32Array {
+  const { strength, trainPrior } = correction;
+  if (trainPrior.length !== bias.length) throw new RangeError(`prior has ${trainPrior.length} labels, the output layer ${bias.length}`);
+  return Float32Array.from(bias, (b, i) => (trainPrior[i]! > 0 ? b + strength * Math.log(trainPrior[i]!) : b));
+}

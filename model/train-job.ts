@@ -13,7 +13,7 @@ import { loadNoiseRecordings, noiseFilesIn, type NoiseSource } from '../datasets
 import { WorkerEpochSource } from '../datasets/augment-producer.js';
 import { DEFAULT_SPLIT, HOLDOUT_SPLIT, inSpeakerFraction } from '../datasets/split.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { labelPrior, withPriorCorrection } from './prior-correction.js';
+import { labelPrior, uncorrectedOutputBias, withPriorCorrection } from './prior-correction.js';
 import { labelsForTask } from '../datasets/labels.js';
 import type { DatasetItem, Split, Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
@@ -23,7 +23,7 @@ import { initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
 import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, BEST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
 import { calibrate, expectedCalibrationError, softmaxRows } from './calibration.js';
-import type { ModelArchitecture, ModelManifest } from './types.js';
+import type { ModelArchitecture, ModelManifest, ModelWeights } from './types.js';
 
 export interface TrainJobOptions extends TrainLoopOptions {
   data: string[];
@@ -49,6 +49,8 @@ export interface TrainJobOptions extends TrainLoopOptions {
   trainFraction?: Record<string, number>;
   /** Strength of the logit adjustment for the training label prior (0 = none; see prior-correction.ts). */
   priorCorrection?: number;
+  /** Start from this checkpoint's weights (fine-tuning) instead of a random initialisation. */
+  initFrom?: string;
 }
 
 /** Train share of a folder's noise recordings: its silence clips for other splits come from the rest. */
@@ -144,7 +146,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const validation = await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log);
     const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
 
-    const architecture: ModelArchitecture = {
+    const init = o.initFrom ? await initialWeightsFrom(o.initFrom, labels, config) : null;
+    const architecture: ModelArchitecture = init ? { ...init.architecture, dropout: o.dropout } : {
       inputFrames: framesFor(config, config.clipLengthSamples),
       inputDim: featureDim(config),
       lstmUnits: o.lstmUnits,
@@ -169,10 +172,12 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
         createdAt: new Date().toISOString(),
         command: o.command,
         augmentation: { config: augment, noiseFiles, repeat: Object.fromEntries(repeat) },
+        ...(o.initFrom ? { initFrom: resolve(o.initFrom) } : {}),
       },
       metrics: {},
     };
     const model = BiLstmClassifier.create(architecture, o.seed);
+    if (init) model.setWeights({ ...init, architecture });
     const { state } = await trainClassifier(model, manifest, train, validation, o);
     await applyPriorCorrection(o, model, train.y, labels);
     const calibration = calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length);
@@ -205,6 +210,19 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   } finally {
     if (isEpochSource(train)) await train.close();
   }
+}
+
+/**
+ * Weights of a checkpoint to fine-tune from, for the same labels and front-end, with any prior
+ * correction taken out again (fine-tuning data has its own label prior).
+ */
+async function initialWeightsFrom(path: string, labels: string[], config: FeatureConfig): Promise<ModelWeights> {
+  const file = path.endsWith('.ckpt') ? path : join(path, BEST_CHECKPOINT);
+  const { manifest, weights } = await loadCheckpoint(file);
+  if (manifest.labels.join(',') !== labels.join(',')) throw new Error(`--init-from ${file}: its labels (${manifest.labels.join(' ')}) are not this task's (${labels.join(' ')})`);
+  if (JSON.stringify(manifest.features) !== JSON.stringify(config)) throw new Error(`--init-from ${file}: its feature configuration differs from this run's`);
+  const correction = manifest.training.priorCorrection;
+  return correction ? { ...weights, output: { ...weights.output, bias: uncorrectedOutputBias(weights.output.bias, correction) } } : weights;
 }
 
 /**

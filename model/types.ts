@@ -94,6 +94,8 @@ export interface ModelManifest {
     augmentation?: TrainingAugmentation;
     /** Logit adjustment baked into the output bias after training (absent: none). */
     priorCorrection?: PriorCorrection;
+    /** Checkpoint the run was fine-tuned from (absent: random initialisation). */
+    initFrom?: string;
   };
   metrics: Record<string, number>;
 }

@@ -123,6 +123,17 @@ test('--train-fraction keeps a share of training speakers; the prior correction 
     await runTrainJob(options(true, again, { [data]: 0.5 }));
     assert.ok(again.some((l) => l.startsWith('prior correction (strength 1) already applied')), again.join('\n'));
     assert.deepEqual((await loadCheckpoint(join(runDir, 'best.ckpt'))).weights.output.bias, best.weights.output.bias);
+
+    // Fine-tuning starts from the run's weights, the prior correction taken out again.
+    const tuneDir = join(dir, 'tuned');
+    const tuned = await runTrainJob({ ...options(false, []), runDir: tuneDir, initFrom: runDir, learningRate: 1e-6, priorCorrection: 0 });
+    assert.equal(tuned.manifest.training.initFrom, runDir);
+    const start = await loadCheckpoint(join(tuneDir, 'best.ckpt'));
+    const maxDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+    assert.ok(maxDiff(start.weights.lstm[0]!.forward.kernel, last.weights.lstm[0]!.forward.kernel) < 1e-4);
+    const offset = start.weights.output.bias[0]! - last.weights.output.bias[0]!;
+    assert.ok(maxDiff(start.weights.output.bias.map((b) => b - offset), last.weights.output.bias) < 1e-4, 'bias back to the uncorrected one (up to a constant)');
+    await assert.rejects(runTrainJob({ ...options(false, []), runDir: join(dir, 'bad'), initFrom: runDir, task: '35' }), /its labels .* are not this task's/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { correctedOutputBias, labelPrior } from '../model/prior-correction.js';
+import { correctedOutputBias, labelPrior, uncorrectedOutputBias } from '../model/prior-correction.js';
 
 function softmax(z: ArrayLike<number>): number[] {
   const m = Math.max(...Array.from(z));
@@ -37,4 +37,13 @@ test('a uniform prior or strength 0 changes nothing; an unseen label keeps its b
   assert.equal(withUnseen[2], bias[2]);
   assert.ok(Math.abs(withUnseen[0]! - bias[0]!) < 1e-6, 'equal priors of the seen labels: no relative shift');
   assert.throws(() => correctedOutputBias(bias, { strength: 1, trainPrior: [0.5, 0.5] }), /2 labels, the output layer 3/);
+});
+
+test('uncorrectedOutputBias undoes the correction up to a constant', () => {
+  const bias = Float32Array.from([0.3, -0.7, 1.2, 0]);
+  const correction = { strength: 0.8, trainPrior: [0.2, 0.5, 0.3, 0] };
+  const back = uncorrectedOutputBias(correctedOutputBias(bias, correction), correction);
+  const offset = back[0]! - bias[0]!;
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(back[i]! - bias[i]! - offset) < 1e-6);
+  assert.equal(back[3], bias[3]);
 });
