@@ -65,6 +65,7 @@ interface TrainCliOptions {
   trainFraction: Record<string, number>;
   priorCorrection: number;
   initFrom?: string;
+  validationFrom: string[];
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -99,6 +100,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--train-fraction <dir=f>', 'train on only this share of data folder DIR\'s training speakers (nested subsets, for learning curves; repeatable)', collectFraction, {})
     .option('--prior-correction <strength>', 'after training, shift the output bias by -strength x log(training label prior), so the over-represented _unknown_ is not over-predicted (0 = off)', numberIn('--prior-correction', 0, 2), 1)
     .option('--init-from <checkpoint>', 'fine-tune: start from this run folder\'s best.ckpt (or a .ckpt file) with the same labels and features; its architecture is kept')
+    .option('--validation-from <dir>', 'select the best epoch and fit the temperature on this folder\'s validation split only (repeatable; default: every folder\'s)', collect, [])
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new Error('give at least one --data or --holdout folder');
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
@@ -128,6 +130,7 @@ export function registerTrainCommand(program: Command): void {
         trainFraction: opts.trainFraction,
         priorCorrection: opts.priorCorrection,
         initFrom: opts.initFrom,
+        validationFrom: opts.validationFrom,
         command: `kws ${process.argv.slice(2).join(' ')}`,
         log: (line) => process.stderr.write(`${line}\n`),
       });

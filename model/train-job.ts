@@ -51,6 +51,8 @@ export interface TrainJobOptions extends TrainLoopOptions {
   priorCorrection?: number;
   /** Start from this checkpoint's weights (fine-tuning) instead of a random initialisation. */
   initFrom?: string;
+  /** Only these folders' validation splits select the best epoch and fit the temperature (absent: all). */
+  validationFrom?: string[];
 }
 
 /** Train share of a folder's noise recordings: its silence clips for other splits come from the rest. */
@@ -106,6 +108,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     if (!dirs.includes(dir)) throw new RangeError(`--train-fraction ${dir}: not one of the --data/--holdout folders`);
     if (!(share >= 0 && share <= 1)) throw new RangeError(`--train-fraction ${dir}: share must be in [0, 1], got ${share}`);
   }
+  const validationFrom = o.validationFrom && o.validationFrom.length > 0 ? new Set(o.validationFrom.map((d) => resolve(d))) : null;
+  for (const dir of validationFrom ?? []) if (!dirs.includes(dir)) throw new RangeError(`--validation-from ${dir}: not one of the --data/--holdout folders`);
   const trainDir = new Map<DatasetItem, string>();
   const datasetNoise: NoiseSource[] = [];
   for (const dir of dirs) {
@@ -115,7 +119,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const perSplit: Record<string, number> = {};
     for (const split of ['train', 'validation', 'test'] as const) {
       const share = split === 'train' ? trainFraction.get(dir) ?? 1 : 1;
-      const items = takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && inSpeakerFraction(it, share)), o.limitPerSplit);
+      const unused = split === 'validation' && validationFrom !== null && !validationFrom.has(dir);
+      const items = unused ? [] : takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && inSpeakerFraction(it, share)), o.limitPerSplit);
       bySplit[split].push(...items);
       perSplit[split] = items.length;
       if (split === 'train') for (const it of items) trainDir.set(it, dir);

@@ -75,8 +75,10 @@ async function runPoint(fraction: number, o: { out: string; real: string[]; eval
   }
   const text = await readFile(log, 'utf8');
   const realDirs = new Set(o.real.map((d) => resolve(d)));
-  let realTrainClips = 0;
-  for (const m of text.matchAll(/^data (.+?): (\d+) train/gm)) if (realDirs.has(m[1]!)) realTrainClips += Number(m[2]);
+  // A resumed run logs its data lines again: the last line per folder counts.
+  const trainClips = new Map<string, number>();
+  for (const m of text.matchAll(/^data (.+?): (\d+) train/gm)) if (realDirs.has(m[1]!)) trainClips.set(m[1]!, Number(m[2]));
+  const realTrainClips = [...trainClips.values()].reduce((a, b) => a + b, 0);
   const best = /best checkpoint, epoch (\d+)/.exec(text);
   const point: CurvePoint = {
     fraction,

@@ -138,3 +138,27 @@ test('--train-fraction keeps a share of training speakers; the prior correction 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('--validation-from uses only the named folders\' validation splits', { timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kws-validation-from-'));
+  try {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    await writeToneDataset(a, 10, 5);
+    await writeToneDataset(b, 10, 6);
+    const lines: string[] = [];
+    const options: TrainJobOptions = {
+      data: [a, b], holdout: [], task: '12', lstmUnits: [4], hiddenUnits: 0, pooling: 'mean', dropout: 0, limitPerSplit: 0,
+      cacheDir: join(dir, 'cache'), runDir: join(dir, 'run'), epochs: 1, batchSize: 32, learningRate: 0.01, patience: 10,
+      plateauDecay: 0.5, labelSmoothing: 0, seed: 5, resume: false, augment: null, validationFrom: [b], log: (line) => lines.push(line),
+    };
+    const { manifest } = await runTrainJob(options);
+    const validationOf = (root: string): number => Number(/(\d+) validation/.exec(lines.find((l) => l.startsWith(`data ${root}:`))!)![1]);
+    assert.equal(validationOf(a), 0);
+    assert.ok(validationOf(b) > 0);
+    assert.equal(manifest.training.data.find((d) => d.path === a)!.perSplit.validation, 0);
+    await assert.rejects(runTrainJob({ ...options, runDir: join(dir, 'bad'), validationFrom: [join(dir, 'c')] }), /--validation-from .*c: not one of/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
