@@ -172,10 +172,11 @@ function makeScale(values: number[], log: boolean, pixelFrom: number, pixelTo: n
 
 /** Line chart of one or more series as an SVG element. */
 export function lineChartSvg(series: readonly ChartSeries[], axes: ChartAxes): string {
-  const width = 720;
   const height = 420;
   const left = 70;
-  const right = 170;
+  // Room for the legend: ~7 px per character of the longest series name at 12 px.
+  const right = Math.max(170, 50 + 7 * Math.max(0, ...series.map((s) => s.name.length)));
+  const width = 550 + right;
   const top = 20;
   const bottom = 50;
   const keep = (p: readonly [number, number]): boolean =>
@@ -206,9 +207,11 @@ export function lineChartSvg(series: readonly ChartSeries[], axes: ChartAxes): s
     if (s.points.length > 0) {
       const path = s.points.map((p) => `${xScale.toPixel(p[0]).toFixed(1)},${yScale.toPixel(p[1]).toFixed(1)}`).join(' ');
       parts.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"><title>${escapeHtml(s.name)}</title></polyline>`);
-      if (s.points.length === 1) {
-        const [px, py] = s.points[0]!;
-        parts.push(`<circle cx="${xScale.toPixel(px).toFixed(1)}" cy="${yScale.toPixel(py).toFixed(1)}" r="3" fill="${color}"/>`);
+      // Few points are measurements worth marking (learning curves); many points are a curve (DET).
+      if (s.points.length <= 20) {
+        for (const [px, py] of s.points) {
+          parts.push(`<circle cx="${xScale.toPixel(px).toFixed(1)}" cy="${yScale.toPixel(py).toFixed(1)}" r="3" fill="${color}"><title>${escapeHtml(`${s.name}: ${tickText(px)}, ${tickText(py)}`)}</title></circle>`);
+        }
       }
     }
     const ly = top + 10 + i * 18;
