@@ -52,7 +52,7 @@ export function registerTranscribeCommand(program: Command): void {
     .option('-j, --jobs <n>', 'worker threads, each with its own model session (default: the number of cores)', positiveInt('--jobs'), defaultJobs())
     .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal anyway)')
     .option('--long-tolerance <seconds>', 'a file longer than the model window by more than this is scanned for detections', numberIn('--long-tolerance', 0, 3600), DEFAULT_LONG_TOLERANCE_SECONDS)
-    .option('--threshold <p>', 'detection threshold for long recordings (default 0.8)', numberIn('--threshold', 0, 1))
+    .option('--threshold <p>', 'detection threshold for long recordings (default 0.9)', numberIn('--threshold', 0, 1))
     .option('--queue <url>', 'queue mode: enqueue the files on this Redis (redis://HOST:PORT) for `kws worker`s and collect their results')
     .option('--queue-name <name>', 'queue mode: BullMQ queue name', DEFAULT_QUEUE_NAME)
     .option('--chunk-size <n>', 'queue mode: files per job', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)

@@ -27,7 +27,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock for this long is given to another worker', positiveInt('--lock-duration'), 30_000)
     .option('--stalled-interval <ms>', 'how often to look for such stalled jobs', positiveInt('--stalled-interval'), 30_000)
     .option('--long-tolerance <seconds>', 'a file longer than the model window by more than this is scanned for detections', numberIn('--long-tolerance', 0, 3600), DEFAULT_LONG_TOLERANCE_SECONDS)
-    .option('--threshold <p>', 'detection threshold for long recordings (default 0.8)', numberIn('--threshold', 0, 1))
+    .option('--threshold <p>', 'detection threshold for long recordings (default 0.9)', numberIn('--threshold', 0, 1))
     .option('--verbose', 'print a line when each job starts and ends')
     .action(async (opts: WorkerCliOptions) => {
       const handle = await startQueueWorker({

@@ -70,7 +70,7 @@ test('chunk sizes 1, 37, 1600 and 48000 give identical detections and posteriors
 
 test('fires once per burst, at the right times, with a window covering the burst', async () => {
   const bursts = [1.5, 4.2, 6.6];
-  const { detector, scorer } = loudnessDetector();
+  const { detector, scorer } = loudnessDetector({ defaultThreshold: 0.8 });
   const { detections, posteriors } = await runInChunks(detector, burstStream(7, bursts), 1600);
   assert.deepEqual(detections.map((d) => d.label), ['yes', 'yes', 'yes']);
   detections.forEach((d, i) => {
@@ -90,7 +90,7 @@ test('fires once per burst, at the right times, with a window covering the burst
 });
 
 test('a burst in the last 0.3 s is only found by flush', async () => {
-  const { detector } = loudnessDetector();
+  const { detector } = loudnessDetector({ defaultThreshold: 0.8 });
   const samples = burstStream(3, [2.7], 2, 0.3);
   const pushed = await detector.push(samples);
   assert.equal(pushed.detections.length, 0);

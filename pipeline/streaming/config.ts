@@ -5,7 +5,7 @@ import type { DetectorConfig } from './types.js';
 
 export const DEFAULT_HOP_MS = 100;
 export const DEFAULT_SMOOTHING_MS = 300;
-export const DEFAULT_THRESHOLD = 0.8;
+export const DEFAULT_THRESHOLD = 0.9;
 export const DEFAULT_REFRACTORY_MS = 1000;
 export const DEFAULT_IGNORE_LABELS: readonly string[] = Object.freeze(['_silence_', '_unknown_']);
 

@@ -33,7 +33,7 @@ export interface DetectorConfig {
   smoothingMs: number;
   /** Per-label firing thresholds on the smoothed posterior; labels not listed use defaultThreshold. */
   thresholds: Record<string, number>;
-  /** Default firing threshold in [0, 1] (default 0.8). */
+  /** Default firing threshold in [0, 1] (default 0.9). */
   defaultThreshold: number;
   /** After a detection, no label fires again for this long, in milliseconds (default 1000). */
   refractoryMs: number;
