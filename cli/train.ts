@@ -35,6 +35,7 @@ function augmentConfigFrom(opts: TrainCliOptions): AugmentConfig | null {
     ...DEFAULT_AUGMENT_CONFIG,
     noise: { ...DEFAULT_AUGMENT_CONFIG.noise, snrDbMin, snrDbMax },
     specAugment: { ...DEFAULT_AUGMENT_CONFIG.specAugment, probability: opts.specAugment ? DEFAULT_AUGMENT_CONFIG.specAugment.probability : 0 },
+    pitch: opts.pitch > 0 ? { probability: 0.5, maxSemitones: opts.pitch } : DEFAULT_AUGMENT_CONFIG.pitch,
   };
 }
 
@@ -61,6 +62,7 @@ interface TrainCliOptions {
   noiseDir: string[];
   snrDb?: [number, number];
   specAugment: boolean;
+  pitch: number;
   repeat: Record<string, number>;
   trainFraction: Record<string, number>;
   priorCorrection: number;
@@ -96,6 +98,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--snr-db <min,max>', `signal-to-noise range of mixed noise in dB (default ${DEFAULT_AUGMENT_CONFIG.noise.snrDbMin},${DEFAULT_AUGMENT_CONFIG.noise.snrDbMax})`, snrRange)
     .option('--spec-augment', 'mask random frames and coefficients of the training features (with --augment)', true)
     .option('--no-spec-augment', 'no feature masking')
+    .option('--pitch <semitones>', 'shift the pitch of half the training clips by up to ±N semitones, keeping their duration (with --augment; 0 = off)', numberIn('--pitch', 0, 12), 0)
     .option('--repeat <dir=n>', 'use the train split of data folder DIR N times per epoch, each augmented differently (repeatable)', collectRepeat, {})
     .option('--train-fraction <dir=f>', 'train on only this share of data folder DIR\'s training speakers (nested subsets, for learning curves; repeatable)', collectFraction, {})
     .option('--prior-correction <strength>', 'after training, shift the output bias by -strength x log(training label prior), so the over-represented _unknown_ is not over-predicted (0 = off)', numberIn('--prior-correction', 0, 2), 1)

@@ -1,6 +1,6 @@
 /**
  * Seeded data augmentation for training clips (16 kHz, already fitted to the clip length):
- * speed perturbation, time shift, room-like reverberation, background noise at a drawn SNR and gain
+ * pitch shift, speed perturbation, time shift, room-like reverberation, background noise at a drawn SNR and gain
  * on the waveform, then SpecAugment-style time and coefficient masks on the feature matrix.
  *
  * Every random choice of one clip comes from `augmentSeed(seed, epoch, index)`, so an epoch's
@@ -10,6 +10,7 @@
  */
 import { fitToLength } from '../features/audio/index.js';
 import { SeededRandom } from '../pipeline/random.js';
+import { pitchShift } from './augment-pitch.js';
 
 export interface NoiseAugment {
   probability: number;
@@ -37,6 +38,12 @@ export interface SpeedAugment {
   max: number;
 }
 
+export interface PitchAugment {
+  probability: number;
+  /** Shift uniform in [-maxSemitones, maxSemitones], duration kept. */
+  maxSemitones: number;
+}
+
 export interface ReverbAugment {
   probability: number;
   /** Reverberation time (60 dB decay) range of the synthetic impulse response, in ms. */
@@ -61,6 +68,7 @@ export interface AugmentConfig {
   speed: SpeedAugment;
   reverb: ReverbAugment;
   specAugment: SpecAugment;
+  pitch: PitchAugment;
 }
 
 export const DEFAULT_NOISE_AUGMENT: NoiseAugment = { probability: 0.8, snrDbMin: 3, snrDbMax: 20 };
@@ -68,6 +76,7 @@ export const DEFAULT_SHIFT_AUGMENT: ShiftAugment = { probability: 1, maxMs: 100 
 export const DEFAULT_GAIN_AUGMENT: GainAugment = { probability: 1, maxDb: 6 };
 export const DEFAULT_SPEED_AUGMENT: SpeedAugment = { probability: 0.6, min: 0.9, max: 1.1 };
 export const DEFAULT_REVERB_AUGMENT: ReverbAugment = { probability: 0.2, rt60MsMin: 100, rt60MsMax: 400 };
+export const DEFAULT_PITCH_AUGMENT: PitchAugment = { probability: 0, maxSemitones: 3 };
 export const DEFAULT_SPEC_AUGMENT: SpecAugment = { probability: 1, timeMasks: 2, maxTimeFrames: 5, frequencyMasks: 2, maxFrequencyBands: 3 };
 export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = {
   noise: DEFAULT_NOISE_AUGMENT,
@@ -76,6 +85,7 @@ export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = {
   speed: DEFAULT_SPEED_AUGMENT,
   reverb: DEFAULT_REVERB_AUGMENT,
   specAugment: DEFAULT_SPEC_AUGMENT,
+  pitch: DEFAULT_PITCH_AUGMENT,
 };
 
 /** Sample rate every augmentation assumes. */
@@ -118,6 +128,7 @@ export function validateAugmentConfig(config: AugmentConfig): AugmentConfig {
   requireRange(requireNumber(speed.min, 'augment.speed.min', 0.5, 2), requireNumber(speed.max, 'augment.speed.max', 0.5, 2), 'augment.speed');
   const reverb = section('reverb');
   requireRange(requireNumber(reverb.rt60MsMin, 'augment.reverb.rt60MsMin', 1, 2000), requireNumber(reverb.rt60MsMax, 'augment.reverb.rt60MsMax', 1, 2000), 'augment.reverb.rt60Ms');
+  requireNumber(section('pitch').maxSemitones, 'augment.pitch.maxSemitones', 0, 12);
   const spec = section('specAugment');
   requireInteger(spec.timeMasks, 'augment.specAugment.timeMasks', 0, 20);
   requireInteger(spec.maxTimeFrames, 'augment.specAugment.maxTimeFrames', 0, 1000);
@@ -150,6 +161,8 @@ export interface NoiseRecording {
 
 /** Everything drawn for one clip; null where that augmentation is not applied. */
 export interface AugmentParams {
+  /** Semitones, or null. */
+  pitch: number | null;
   speed: number | null;
   shiftSamples: number;
   reverb: { delays: number[]; gains: number[] } | null;
@@ -209,7 +222,9 @@ export function drawAugmentation(rng: SeededRandom, config: AugmentConfig, conte
       frequencyMasks.push([rng.int(context.coefficients - width + 1), width]);
     }
   }
-  return { speed, shiftSamples, reverb, noise, gainDb, timeMasks, frequencyMasks };
+  // Drawn last, so configurations without pitch shifting draw exactly what they drew before.
+  const pitch = hit(config.pitch.probability) ? uniform(rng, -config.pitch.maxSemitones, config.pitch.maxSemitones) : null;
+  return { pitch, speed, shiftSamples, reverb, noise, gainDb, timeMasks, frequencyMasks };
 }
 
 /** Plays `samples` `factor` times faster by linear interpolation: round(length / factor) samples. */
@@ -291,7 +306,8 @@ export function mixNoise(samples: Float32Array, noise: Float32Array, offset: num
 
 /** Applies the waveform part of `params` to a clip; the result has `samples.length` samples. */
 export function applyWaveAugmentation(samples: Float32Array, params: AugmentParams, noise: readonly NoiseRecording[]): Float32Array {
-  let x = params.speed !== null ? fitToLength(changeSpeed(samples, params.speed), samples.length) : samples;
+  let x = params.pitch !== null && params.pitch !== 0 ? pitchShift(samples, params.pitch) : samples;
+  if (params.speed !== null) x = fitToLength(changeSpeed(x, params.speed), samples.length);
   if (params.shiftSamples !== 0) x = timeShift(x, params.shiftSamples);
   if (params.reverb) x = reverberate(x, params.reverb.delays, params.reverb.gains);
   if (params.noise) x = mixNoise(x, noise[params.noise.recording]!.samples, params.noise.offset, params.noise.snrDb);

@@ -123,6 +123,32 @@ test('speed perturbation changes duration and pitch by the factor', () => {
   assert.equal(applyWaveAugmentation(x, params, []).length, RATE); // fitted back to the clip length
 });
 
+test('pitch shift moves a tone by the semitones asked and keeps the duration', async () => {
+  const { pitchShift } = await import('../datasets/augment-pitch.js');
+  const tone = Float32Array.from({ length: RATE }, (_, i) => (i >= 4000 && i < 12000 ? 0.5 * Math.sin((2 * Math.PI * 440 * i) / RATE) : 0));
+  const zeroCrossingHz = (x: Float32Array): number => {
+    let crossings = 0;
+    for (let i = 6001; i < 10000; i++) if (x[i - 1]! < 0 && x[i]! >= 0) crossings++;
+    return (crossings * RATE) / 4000;
+  };
+  for (const semitones of [-3, 2]) {
+    const shifted = pitchShift(tone, semitones);
+    assert.equal(shifted.length, tone.length);
+    const expected = 440 * 2 ** (semitones / 12);
+    assert.ok(Math.abs(zeroCrossingHz(shifted) - expected) / expected < 0.02, `${semitones}: ${zeroCrossingHz(shifted)} Hz, expected ${expected.toFixed(1)}`);
+    // The tone stays where it was (within a few ms) and keeps its power.
+    const onset = shifted.findIndex((v) => Math.abs(v) > 0.25);
+    assert.ok(Math.abs(onset - 4000) < 800, `onset at ${onset}`);
+    const ratio = power(shifted.subarray(5000, 11000)) / power(tone.subarray(5000, 11000));
+    assert.ok(ratio > 0.7 && ratio < 1.3, `power ratio ${ratio}`);
+    assert.deepEqual(pitchShift(tone, semitones), shifted, 'deterministic');
+  }
+  assert.throws(() => pitchShift(tone, 30), /±24 semitones/);
+  const drawn = drawAugmentation(new SeededRandom(3), only('pitch'), context);
+  assert.ok(drawn.pitch !== null && Math.abs(drawn.pitch) <= 3);
+  assert.equal(drawAugmentation(new SeededRandom(3), only('speed'), context).pitch, null);
+});
+
 test('reverberation keeps length and power and adds delayed reflections', () => {
   const impulse = new Float32Array(RATE);
   impulse[0] = 0.5;
