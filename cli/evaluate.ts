@@ -7,6 +7,7 @@ interface EvaluateCliOptions {
   model?: string;
   split: EvaluateSplit;
   holdout: boolean;
+  source?: string;
   json: boolean;
   reportDir: string;
   batchSize: number;
@@ -21,6 +22,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
     .option('--split <split>', 'test, validation, train or all', oneOf('--split', EVALUATE_SPLITS), 'test')
     .option('--holdout', 'split the folder by the hold-out speaker re-split used by `kws train --holdout`', false)
+    .option('--source <name>', 'only clips of this source, e.g. synth:flite or synth:espeak (see `kws dataset info`)')
     .option('--json', 'print the report as JSON instead of text', false)
     .option('--report-dir <dir>', 'folder for report.json, confusion-matrix.html and worst-clips.csv', DEFAULT_REPORT_DIR)
     .option('--batch-size <n>', 'clips per model run', positiveInt('--batch-size'), 64)
@@ -31,6 +33,7 @@ export function registerEvaluateCommand(program: Command): void {
         modelPath: opts.model,
         split: opts.split,
         holdout: opts.holdout,
+        source: opts.source,
         json: opts.json,
         reportDir: opts.reportDir,
         batchSize: opts.batchSize,

@@ -68,6 +68,7 @@ interface TrainCliOptions {
   priorCorrection: number;
   initFrom?: string;
   validationFrom: string[];
+  excludeSource: string[];
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -104,6 +105,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--prior-correction <strength>', 'after training, shift the output bias by -strength x log(training label prior), so the over-represented _unknown_ is not over-predicted (0 = off)', numberIn('--prior-correction', 0, 2), 1)
     .option('--init-from <checkpoint>', 'fine-tune: start from this run folder\'s best.ckpt (or a .ckpt file) with the same labels and features; its architecture is kept')
     .option('--validation-from <dir>', 'select the best epoch and fit the temperature on this folder\'s validation split only (repeatable; default: every folder\'s)', collect, [])
+    .option('--exclude-source <name>', 'leave out every clip of this source from all splits, e.g. synth:flite to test on an unseen TTS engine (repeatable)', collect, [])
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new Error('give at least one --data or --holdout folder');
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
@@ -134,6 +136,7 @@ export function registerTrainCommand(program: Command): void {
         priorCorrection: opts.priorCorrection,
         initFrom: opts.initFrom,
         validationFrom: opts.validationFrom,
+        excludeSources: opts.excludeSource,
         command: `kws ${process.argv.slice(2).join(' ')}`,
         log: (line) => process.stderr.write(`${line}\n`),
       });

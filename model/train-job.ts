@@ -53,6 +53,8 @@ export interface TrainJobOptions extends TrainLoopOptions {
   initFrom?: string;
   /** Only these folders' validation splits select the best epoch and fit the temperature (absent: all). */
   validationFrom?: string[];
+  /** Leave out every clip of these sources ('synth:flite', ...) from all splits (unseen-engine tests). */
+  excludeSources?: string[];
 }
 
 /** Train share of a folder's noise recordings: its silence clips for other splits come from the rest. */
@@ -110,6 +112,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   }
   const validationFrom = o.validationFrom && o.validationFrom.length > 0 ? new Set(o.validationFrom.map((d) => resolve(d))) : null;
   for (const dir of validationFrom ?? []) if (!dirs.includes(dir)) throw new RangeError(`--validation-from ${dir}: not one of the --data/--holdout folders`);
+  const excluded = new Set(o.excludeSources ?? []);
   const trainDir = new Map<DatasetItem, string>();
   const datasetNoise: NoiseSource[] = [];
   for (const dir of dirs) {
@@ -120,13 +123,13 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     for (const split of ['train', 'validation', 'test'] as const) {
       const share = split === 'train' ? trainFraction.get(dir) ?? 1 : 1;
       const unused = split === 'validation' && validationFrom !== null && !validationFrom.has(dir);
-      const items = unused ? [] : takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && inSpeakerFraction(it, share)), o.limitPerSplit);
+      const items = unused ? [] : takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && !excluded.has(it.source) && inSpeakerFraction(it, share)), o.limitPerSplit);
       bySplit[split].push(...items);
       perSplit[split] = items.length;
       if (split === 'train') for (const it of items) trainDir.set(it, dir);
     }
     const share = trainFraction.get(dir);
-    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(share === undefined ? {} : { trainFraction: share }) });
+    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, ...(excluded.size > 0 ? { excludedSources: [...excluded] } : {}), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(share === undefined ? {} : { trainFraction: share }) });
     o.log(`data ${dir}: ${perSplit.train} train${share === undefined ? '' : ` (${(100 * share).toFixed(0)}% of its training speakers)`}, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
   }
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);

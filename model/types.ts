@@ -84,7 +84,7 @@ export interface ModelManifest {
   /** Softmax temperature fitted on validation data (1 = none). */
   temperature: number;
   training: {
-    data: { path: string; splitMethod?: string; items: number; perSplit: Record<string, number>; trainFraction?: number }[];
+    data: { path: string; splitMethod?: string; items: number; perSplit: Record<string, number>; trainFraction?: number; excludedSources?: string[] }[];
     seed: number;
     epochs: number;
     backend: string;

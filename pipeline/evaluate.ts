@@ -128,6 +128,8 @@ export interface EvaluateOptions {
   split?: EvaluateSplit;
   /** Use the hold-out re-split by speaker (HOLDOUT_SPLIT), as `kws train --holdout` does. */
   holdout?: boolean;
+  /** Keep only clips of this source ('synth:flite', a dataset folder name, ...). */
+  source?: string;
   /** Print report.json to stdout instead of the text report. */
   json?: boolean;
   reportDir?: string;
@@ -227,7 +229,11 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
     // Read with the model's task; a model of another label set still gets each clip's word.
     const task: Task = manifest.task === '35' ? '35' : '12';
     const dataset = await readSpeechCommands(resolve(options.data), options.holdout ? { task, ...holdoutSplitOptions() } : { task });
-    const items = split === 'all' ? dataset.items : dataset.items.filter((item: DatasetItem) => item.split === split);
+    const items = dataset.items.filter((item: DatasetItem) => (split === 'all' || item.split === split) && (options.source === undefined || item.source === options.source));
+    if (options.source !== undefined && items.length === 0) {
+      const sources = [...new Set(dataset.items.map((item) => item.source))].sort().join(', ');
+      throw new Error(`${dataset.root}: no clips of source '${options.source}' in the ${split} split (sources: ${sources})`);
+    }
     const labels = [...recognizer.labels];
     const labelSet = new Set(labels);
     const labelIndex = new Map(labels.map((l, i) => [l, i]));

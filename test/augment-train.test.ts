@@ -158,6 +158,13 @@ test('--validation-from uses only the named folders\' validation splits', { time
     assert.ok(validationOf(b) > 0);
     assert.equal(manifest.training.data.find((d) => d.path === a)!.perSplit.validation, 0);
     await assert.rejects(runTrainJob({ ...options, runDir: join(dir, 'bad'), validationFrom: [join(dir, 'c')] }), /--validation-from .*c: not one of/);
+
+    // --exclude-source leaves a source out of every split: here the silence slices cut from noise.
+    const excludedLines: string[] = [];
+    const excluded = await runTrainJob({ ...options, runDir: join(dir, 'no-noise'), validationFrom: [], excludeSources: ['noise'], log: (line) => excludedLines.push(line) });
+    assert.doesNotMatch(lines.find((l) => l.startsWith('train clips per label'))!, /_silence_ 0,/);
+    assert.match(excludedLines.find((l) => l.startsWith('train clips per label'))!, /_silence_ 0,/);
+    assert.deepEqual(excluded.manifest.training.data[0]!.excludedSources, ['noise']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

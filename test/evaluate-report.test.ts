@@ -129,6 +129,14 @@ test('--json prints the report; a split filter evaluates only that split', async
   await assert.rejects(runEvaluate({ data, recognizer, split: 'dev' as never, stdout: quiet, stderr: quiet }), /split.*'dev'/);
 });
 
+test('--source keeps only clips of that source, and names the sources when none match', async () => {
+  const dataset = await readSpeechCommands(data, { task: '12', onWarning: () => {} });
+  const noise = await runEvaluate({ data, recognizer, split: 'all', source: 'noise', reportDir: join(dir, 'report-source'), stdout: quiet, stderr: quiet });
+  assert.equal(noise.items, dataset.items.filter((i) => i.source === 'noise').length);
+  assert.ok(noise.items > 0 && noise.items < dataset.items.length);
+  await assert.rejects(runEvaluate({ data, recognizer, split: 'all', source: 'synth:flite', stdout: quiet, stderr: quiet }), /no clips of source 'synth:flite' .*sources: .*noise/);
+});
+
 test('evaluate on the Speech Commands v0.01 mini test split', { skip: haveShared ? false : 'needs ../shared/data (absent)' }, async () => {
   const report = await runEvaluate({ data: sharedMini, recognizer, split: 'test', reportDir: join(dir, 'report-mini'), stdout: quiet, stderr: quiet });
   const dataset = await readSpeechCommands(sharedMini, { task: '12', onWarning: () => {} });
