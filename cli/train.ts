@@ -12,21 +12,22 @@ function snrRange(value: string): [number, number] {
   return [parts[0]!, parts[1]!];
 }
 
-/** Repeatable `DIR=F`, F a share in [0, 1]. */
-function collectFraction(value: string, previous: Record<string, number> | undefined): Record<string, number> {
-  const at = value.lastIndexOf('=');
-  const share = Number(value.slice(at + 1));
-  if (at <= 0 || value.slice(at + 1).trim() === '' || !(share >= 0 && share <= 1)) throw new InvalidArgumentError(`--train-fraction must be DIR=F with 0 <= F <= 1, got '${value}'`);
-  return { ...(previous ?? {}), [value.slice(0, at)]: share };
+/**
+ * A repeatable `DIR=VALUE` option collected into a record; `accept` says whether VALUE (a number)
+ * is allowed, `expected` describes it in the error.
+ */
+function collectPerFolder(option: string, expected: string, accept: (n: number) => boolean) {
+  return (value: string, previous: Record<string, number> | undefined): Record<string, number> => {
+    const at = value.lastIndexOf('=');
+    const text = value.slice(at + 1);
+    const n = Number(text);
+    if (at <= 0 || text.trim() === '' || !accept(n)) throw new InvalidArgumentError(`${option} must be ${expected}, got '${value}'`);
+    return { ...(previous ?? {}), [value.slice(0, at)]: n };
+  };
 }
 
-/** Repeatable `DIR=N`, N a positive integer. */
-function collectRepeat(value: string, previous: Record<string, number> | undefined): Record<string, number> {
-  const at = value.lastIndexOf('=');
-  const times = Number(value.slice(at + 1));
-  if (at <= 0 || !Number.isInteger(times) || times < 1) throw new InvalidArgumentError(`--repeat must be DIR=N with N a positive integer, got '${value}'`);
-  return { ...(previous ?? {}), [value.slice(0, at)]: times };
-}
+const collectFraction = collectPerFolder('--train-fraction', 'DIR=F with 0 <= F <= 1', (f) => f >= 0 && f <= 1);
+const collectRepeat = collectPerFolder('--repeat', 'DIR=N with N a positive integer', (n) => Number.isInteger(n) && n >= 1);
 
 function augmentConfigFrom(opts: TrainCliOptions): AugmentConfig | null {
   if (!opts.augment) return null;

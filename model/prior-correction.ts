@@ -27,27 +27,36 @@ export function labelPrior(y: Int32Array, numClasses: number): number[] {
   return counts.map((c) => c / y.length);
 }
 
+/** -strength x log(prior) per label (0 for a label absent from training), after checking the sizes. */
+function priorShift(bias: Float32Array, { strength, trainPrior }: PriorCorrection): number[] {
+  if (trainPrior.length !== bias.length) throw new RangeError(`prior has ${trainPrior.length} labels, the output layer ${bias.length}`);
+  if (!(strength >= 0 && strength <= 2)) throw new RangeError(`prior correction strength must be in [0, 2], got ${strength}`);
+  return trainPrior.map((p) => (p > 0 ? -strength * Math.log(p) : 0));
+}
+
 /**
  * The output bias shifted by -strength x log(prior), centred so the mean bias is unchanged. A label
  * with prior 0 (absent from training) is left as it is: there is nothing to correct.
  */
 export function correctedOutputBias(bias: Float32Array, correction: PriorCorrection): Float32Array {
-  const { strength, trainPrior } = correction;
-  if (trainPrior.length !== bias.length) throw new RangeError(`prior has ${trainPrior.length} labels, the output layer ${bias.length}`);
-  if (!(strength >= 0 && strength <= 2)) throw new RangeError(`prior correction strength must be in [0, 2], got ${strength}`);
-  const shift = trainPrior.map((p) => (p > 0 ? -strength * Math.log(p) : 0));
-  const present = shift.filter((_, i) => trainPrior[i]! > 0);
+  const shift = priorShift(bias, correction);
+  const seen = correction.trainPrior.map((p) => p > 0);
+  const present = shift.filter((_, i) => seen[i]);
   const mean = present.reduce((a, b) => a + b, 0) / Math.max(1, present.length);
-  return Float32Array.from(bias, (b, i) => (trainPrior[i]! > 0 ? b + shift[i]! - mean : b));
+  return Float32Array.from(bias, (b, i) => (seen[i] ? b + shift[i]! - mean : b));
+}
+
+/** The output bias before `correctedOutputBias` (up to a constant, which softmax ignores). */
+export function uncorrectedOutputBias(bias: Float32Array, correction: PriorCorrection): Float32Array {
+  const shift = priorShift(bias, correction);
+  return Float32Array.from(bias, (b, i) => b - shift[i]!);
 }
 
 export function withPriorCorrection(weights: ModelWeights, correction: PriorCorrection): ModelWeights {
   return { ...weights, output: { ...weights.output, bias: correctedOutputBias(weights.output.bias, correction) } };
 }
 
-/** The output bias before `correctedOutputBias` (up to a constant, which softmax ignores). */
-export function uncorrectedOutputBias(bias: Float32Array, correction: PriorCorrection): Float32Array {
-  const { strength, trainPrior } = correction;
-  if (trainPrior.length !== bias.length) throw new RangeError(`prior has ${trainPrior.length} labels, the output layer ${bias.length}`);
-  return Float32Array.from(bias, (b, i) => (trainPrior[i]! > 0 ? b + strength * Math.log(trainPrior[i]!) : b));
+/** Weights with the correction taken out again (fine-tuning starts from the uncorrected model). */
+export function withoutPriorCorrection(weights: ModelWeights, correction: PriorCorrection): ModelWeights {
+  return { ...weights, output: { ...weights.output, bias: uncorrectedOutputBias(weights.output.bias, correction) } };
 }

@@ -13,7 +13,7 @@ import { loadNoiseRecordings, noiseFilesIn, type NoiseSource } from '../datasets
 import { WorkerEpochSource } from '../datasets/augment-producer.js';
 import { DEFAULT_SPLIT, HOLDOUT_SPLIT, inSpeakerFraction } from '../datasets/split.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { labelPrior, uncorrectedOutputBias, withPriorCorrection } from './prior-correction.js';
+import { labelPrior, withoutPriorCorrection, withPriorCorrection } from './prior-correction.js';
 import { labelsForTask } from '../datasets/labels.js';
 import type { DatasetItem, Split, Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
@@ -100,18 +100,21 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   const dataDescription: ModelManifest['training']['data'] = [];
   const holdout = new Set(o.holdout.map((d) => resolve(d)));
   const dirs = [...new Set([...o.data.map((d) => resolve(d)), ...holdout])];
-  const repeat = new Map(Object.entries(o.repeat ?? {}).map(([dir, times]) => [resolve(dir), times]));
+  /** A per-folder option keyed by resolved path; every folder must be one of the data folders. */
+  const perFolder = (option: string, entries: [string, number][]): Map<string, number> => {
+    const byDir = new Map(entries.map(([dir, value]) => [resolve(dir), value]));
+    for (const dir of byDir.keys()) if (!dirs.includes(dir)) throw new RangeError(`${option} ${dir}: not one of the --data/--holdout folders`);
+    return byDir;
+  };
+  const repeat = perFolder('--repeat', Object.entries(o.repeat ?? {}));
   for (const [dir, times] of repeat) {
-    if (!dirs.includes(dir)) throw new RangeError(`--repeat ${dir}: not one of the --data/--holdout folders`);
     if (!Number.isInteger(times) || times < 1) throw new RangeError(`--repeat ${dir}: times must be a positive integer, got ${times}`);
   }
-  const trainFraction = new Map(Object.entries(o.trainFraction ?? {}).map(([dir, share]) => [resolve(dir), share]));
+  const trainFraction = perFolder('--train-fraction', Object.entries(o.trainFraction ?? {}));
   for (const [dir, share] of trainFraction) {
-    if (!dirs.includes(dir)) throw new RangeError(`--train-fraction ${dir}: not one of the --data/--holdout folders`);
     if (!(share >= 0 && share <= 1)) throw new RangeError(`--train-fraction ${dir}: share must be in [0, 1], got ${share}`);
   }
-  const validationFrom = o.validationFrom && o.validationFrom.length > 0 ? new Set(o.validationFrom.map((d) => resolve(d))) : null;
-  for (const dir of validationFrom ?? []) if (!dirs.includes(dir)) throw new RangeError(`--validation-from ${dir}: not one of the --data/--holdout folders`);
+  const validationFrom = o.validationFrom && o.validationFrom.length > 0 ? perFolder('--validation-from', o.validationFrom.map((d) => [d, 1])) : null;
   const excluded = new Set(o.excludeSources ?? []);
   const trainDir = new Map<DatasetItem, string>();
   const datasetNoise: NoiseSource[] = [];
@@ -120,17 +123,17 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const usableFraction = trainShareOf(holdout.has(dir) ? HOLDOUT_SPLIT : DEFAULT_SPLIT);
     datasetNoise.push(...ds.noiseFiles.map((path) => ({ path, usableFraction })));
     const perSplit: Record<string, number> = {};
+    const trainShare = trainFraction.get(dir);
     for (const split of ['train', 'validation', 'test'] as const) {
-      const share = split === 'train' ? trainFraction.get(dir) ?? 1 : 1;
+      const share = split === 'train' ? trainShare ?? 1 : 1;
       const unused = split === 'validation' && validationFrom !== null && !validationFrom.has(dir);
       const items = unused ? [] : takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && !excluded.has(it.source) && inSpeakerFraction(it, share)), o.limitPerSplit);
       bySplit[split].push(...items);
       perSplit[split] = items.length;
       if (split === 'train') for (const it of items) trainDir.set(it, dir);
     }
-    const share = trainFraction.get(dir);
-    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, ...(excluded.size > 0 ? { excludedSources: [...excluded] } : {}), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(share === undefined ? {} : { trainFraction: share }) });
-    o.log(`data ${dir}: ${perSplit.train} train${share === undefined ? '' : ` (${(100 * share).toFixed(0)}% of its training speakers)`}, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
+    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, ...(excluded.size > 0 ? { excludedSources: [...excluded] } : {}), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(trainShare === undefined ? {} : { trainFraction: trainShare }) });
+    o.log(`data ${dir}: ${perSplit.train} train${trainShare === undefined ? '' : ` (${(100 * trainShare).toFixed(0)}% of its training speakers)`}, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
   }
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);
   if (bySplit.validation.length === 0) throw new Error(`no validation items in ${o.data.join(', ')}: early stopping needs some`);
@@ -230,7 +233,7 @@ async function initialWeightsFrom(path: string, labels: string[], config: Featur
   if (manifest.labels.join(',') !== labels.join(',')) throw new Error(`--init-from ${file}: its labels (${manifest.labels.join(' ')}) are not this task's (${labels.join(' ')})`);
   if (JSON.stringify(manifest.features) !== JSON.stringify(config)) throw new Error(`--init-from ${file}: its feature configuration differs from this run's`);
   const correction = manifest.training.priorCorrection;
-  return correction ? { ...weights, output: { ...weights.output, bias: uncorrectedOutputBias(weights.output.bias, correction) } } : weights;
+  return correction ? withoutPriorCorrection(weights, correction) : weights;
 }
 
 /**

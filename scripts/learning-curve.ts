@@ -25,7 +25,6 @@ interface CurvePoint {
   fraction: number;
   /** Real training clips used (sum over the --real folders, before --repeat). */
   realTrainClips: number;
-  realTrainSpeakersShare: number;
   heldOutRealAccuracy: number;
   heldOutRealClips: number;
   unseenSynthAccuracy: number | null;
@@ -83,7 +82,6 @@ async function runPoint(fraction: number, o: { out: string; real: string[]; eval
   const point: CurvePoint = {
     fraction,
     realTrainClips,
-    realTrainSpeakersShare: fraction,
     heldOutRealAccuracy: real.accuracy,
     heldOutRealClips: real.evaluated,
     unseenSynthAccuracy: synth,
