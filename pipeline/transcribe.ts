@@ -8,10 +8,10 @@
  * "finished first" and consumers should key rows by `file`/`key`, not by position.
  * A file that cannot be read or recognised gets a row with its error; the rest go on.
  */
-import type { ColumnOptions, OutputFormat, ResultRow } from './output-format.js';
+import type { OutputFormat, ResultRow } from './output-format.js';
 import { expandInputs } from './files.js';
 import { fileTask, type FileTask } from './batch/file-key.js';
-import { chooseFormat, openRowSink, type RowSink, type TextSink } from './batch/output-sink.js';
+import { openBatchSink, resolveBatchOutput, type RowSink, type TextSink } from './batch/output-sink.js';
 import { defaultJobs, InlineRunner, RecognizerPool, type BatchRunner } from './batch/pool.js';
 import { countDetections, type RecognizeOptions } from './batch/recognize-files.js';
 import { createProgress, type Progress } from './progress.js';
@@ -72,9 +72,6 @@ export interface TranscribeResult {
 }
 
 export const DEFAULT_BATCH_SIZE = 64;
-/** Columns of every batch output; --out files add key/part/parts (ResultLog). */
-export const BATCH_COLUMNS = (top: number): ColumnOptions => ({ times: true, top: top > 0 });
-
 function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
   return value;
@@ -104,11 +101,8 @@ export function summaryLine(r: Pick<TranscribeResult, 'processed' | 'skipped' | 
 
 /** Runs the whole command: expands inputs, recognises, writes rows as batches finish, prints a summary on stderr. */
 export async function runTranscribe(options: TranscribeOptions): Promise<TranscribeResult> {
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
-  const format = chooseFormat(options.format, options.out, stdout);
-  const top = options.top ?? 0;
-  if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${String(top)}`);
+  const output = resolveBatchOutput(options);
+  const { stderr, top } = output;
   const batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
   const jobs = positiveInt(options.jobs ?? defaultJobs(), 'jobs');
   const recognize: RecognizeOptions = { top, longToleranceSeconds: options.longToleranceSeconds, detector: options.detector };
@@ -126,8 +120,7 @@ export async function runTranscribe(options: TranscribeOptions): Promise<Transcr
   let detections = 0;
   let interrupted = false;
   try {
-    sink = await openRowSink(format, BATCH_COLUMNS(top), options.out, stdout);
-    if (sink.resumed.repairedBytes > 0) stderr.write(`${options.out}: cut ${sink.resumed.repairedBytes} bytes of an interrupted write from the end\n`);
+    sink = await openBatchSink(output);
     const done = sink.resumed.done;
     const showProgress = options.progress ?? stderr.isTTY === true;
     if (showProgress) progress = createProgress('transcribe', files.length, stderr as NodeJS.WriteStream);

@@ -67,3 +67,40 @@ export async function openRowSink(format: OutputFormat, columns: ColumnOptions, 
     },
   };
 }
+
+/** Output settings shared by every batch command (in-process and queue mode). */
+export interface BatchOutputOptions {
+  format?: OutputFormat;
+  out?: string;
+  /** Extra best labels per row (0 = none). */
+  top?: number;
+  stdout?: TextSink;
+  stderr?: TextSink;
+}
+
+export interface BatchOutput {
+  format: OutputFormat;
+  out: string | undefined;
+  top: number;
+  stdout: TextSink;
+  stderr: TextSink;
+}
+
+/** Defaults and checks of the shared output settings. */
+export function resolveBatchOutput(options: BatchOutputOptions): BatchOutput {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const top = options.top ?? 0;
+  if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${String(top)}`);
+  return { format: chooseFormat(options.format, options.out, stdout), out: options.out, top, stdout, stderr };
+}
+
+/** Columns of every batch output; --out files add key/part/parts (ResultLog). */
+export const batchColumns = (top: number): ColumnOptions => ({ times: true, top: top > 0 });
+
+/** Opens the batch sink; a torn end cut from an earlier interrupted --out is reported on stderr. */
+export async function openBatchSink(output: BatchOutput): Promise<RowSink> {
+  const sink = await openRowSink(output.format, batchColumns(output.top), output.out, output.stdout);
+  if (sink.resumed.repairedBytes > 0) output.stderr.write(`${output.out}: cut ${sink.resumed.repairedBytes} bytes of an interrupted write from the end\n`);
+  return sink;
+}

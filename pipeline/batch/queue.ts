@@ -19,7 +19,7 @@ import { expandInputs } from '../files.js';
 import { createProgress, type Progress } from '../progress.js';
 import { DEFAULT_MODEL_PATH } from '../recognizer.js';
 import { fileTask, type FileTask } from './file-key.js';
-import { chooseFormat, openRowSink, type RowSink, type TextSink } from './output-sink.js';
+import { openBatchSink, resolveBatchOutput, type RowSink, type TextSink } from './output-sink.js';
 import { defaultJobs, RecognizerPool } from './pool.js';
 import { countDetections, type RecognizeOptions } from './recognize-files.js';
 
@@ -207,11 +207,8 @@ function failedFiles(rows: readonly ResultRow[]): number {
 
 /** Enqueues the files not yet in --out and writes their results as workers finish them. */
 export async function runQueueTranscribe(options: QueueTranscribeOptions): Promise<QueueTranscribeResult> {
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
-  const format = chooseFormat(options.format, options.out, stdout);
-  const top = options.top ?? 0;
-  if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${String(top)}`);
+  const output = resolveBatchOutput(options);
+  const { stderr, top } = output;
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
   const target = parseRedisUrl(options.url);
@@ -230,8 +227,7 @@ export async function runQueueTranscribe(options: QueueTranscribeOptions): Promi
     files: files.length, processed: 0, skipped: 0, cached: 0, enqueued: 0, failures: 0, detections: 0, seconds: 0, filesPerSecond: 0, interrupted: false, exitCode: 0,
   };
   try {
-    sink = await openRowSink(format, { times: true, top: top > 0 }, options.out, stdout);
-    if (sink.resumed.repairedBytes > 0) stderr.write(`${options.out}: cut ${sink.resumed.repairedBytes} bytes of an interrupted write from the end\n`);
+    sink = await openBatchSink(output);
     const done = sink.resumed.done;
     const pending = new Map<string, FileTask>();
     for (let i = 0; i < files.length; i += 256) {
