@@ -17,6 +17,7 @@ import {
 import { DEFAULT_REPORT_DIR } from '../pipeline/evaluate.js';
 import { createProgress } from '../pipeline/progress.js';
 import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
+import { updateOnnxManifest } from '../model/onnx/metadata.js';
 import { buildStream, streamSourcesFromDataset } from '../pipeline/stream-builder.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import type { DetectorConfig } from '../pipeline/streaming/types.js';
@@ -42,6 +43,8 @@ export interface EvaluateStreamOptions {
   out?: { write(text: string): unknown };
   /** Progress display on stderr (default true). */
   progress?: boolean;
+  /** Store the operating point's threshold in the model file as its detection default (not on 'test'). */
+  saveThresholds?: boolean;
 }
 
 export interface StreamReport {
@@ -83,6 +86,9 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
   if (!(minutes > 0)) throw new RangeError(`minutes must be > 0, got ${minutes}`);
   if (!(streamSeconds >= 5)) throw new RangeError(`streamSeconds must be >= 5, got ${streamSeconds}`);
   const modelPath = options.modelPath ?? DEFAULT_MODEL_PATH;
+  if (options.saveThresholds && options.split === 'test') {
+    throw new RangeError('--save-thresholds: choose thresholds on the validation split, not on the test split whose figures they would then bias');
+  }
   const recognizer = await Recognizer.create(modelPath);
   try {
     const detector = createNodeDetector(recognizer, options.detector);
@@ -154,6 +160,19 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     );
     await writeFileAtomic(join(reportDir, 'det-curve.html'), html);
 
+    if (options.saveThresholds) {
+      if (!point) throw new Error(`--save-thresholds: no swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h; ${modelPath} left unchanged`);
+      await recognizer.dispose();
+      await updateOnnxManifest(modelPath, (m) => ({
+        ...m,
+        detection: {
+          defaultThreshold: point.threshold,
+          thresholds: {},
+          chosenOn: { data: report.data, split: report.split, holdout: report.holdout, minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
+          measured: { falseRejectRate: point.falseRejectRate, falseAcceptsPerHour: point.falseAcceptsPerHour, keywords: report.keywords },
+        },
+      }));
+    }
     if (options.json) out.write(JSON.stringify(report) + '\n');
     else {
       out.write(`${report.keywords} keywords and ${report.fillers} other words in ${count} streams, ${(totalSeconds / 60).toFixed(1)} min (real-time factor ${report.realTimeFactor.toFixed(4)})\n`);
@@ -163,6 +182,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       out.write(point
         ? `\noperating point (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): threshold ${point.threshold}, FRR ${percent(point.falseRejectRate)}, ${point.falseAcceptsPerHour.toFixed(2)} FA/h\n`
         : `\nno swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h\n`);
+      if (options.saveThresholds && point) out.write(`saved threshold ${point.threshold} into ${modelPath} (its detection default)\n`);
       out.write(`report: ${join(reportDir, 'stream-report.json')}, ${join(reportDir, 'det-curve.html')}\n`);
     }
     return report;
@@ -182,6 +202,7 @@ interface EvaluateStreamCliOptions {
   json: boolean;
   noise?: string;
   streamSeconds: number;
+  saveThresholds: boolean;
 }
 
 export function registerEvaluateStreamCommand(program: Command): void {
@@ -198,6 +219,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
     .option('--stream-seconds <n>', 'length of each built stream', positiveInt('--stream-seconds'), DEFAULT_STREAM_SECONDS)
     .option('--report-dir <dir>', 'folder for stream-report.json and det-curve.html', DEFAULT_REPORT_DIR)
     .option('--json', 'print the report as JSON instead of text', false)
+    .option('--save-thresholds', 'write the <= 1 FA/h operating point\'s threshold into the model file as the default of kws listen and the demo (validation or train split only)', false)
     .action(async (opts: EvaluateStreamCliOptions) => {
       await runEvaluateStream({
         data: opts.data,
@@ -210,6 +232,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
         streamSeconds: opts.streamSeconds,
         reportDir: opts.reportDir,
         json: opts.json,
+        saveThresholds: opts.saveThresholds,
       });
     });
 }

@@ -3,7 +3,7 @@
  * audio and prints each detection with its time.
  */
 import type { Command } from 'commander';
-import { readWav } from '../features/audio/index.js';
+import { readAudio } from '../features/audio/index.js';
 import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
 import { DEFAULT_HOP_MS, DEFAULT_REFRACTORY_MS, DEFAULT_THRESHOLD } from '../pipeline/streaming/config.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
@@ -45,7 +45,7 @@ export async function runListen(file: string, options: ListenOptions = {}, out: 
     if (options.threshold !== undefined) config.defaultThreshold = options.threshold;
     if (options.refractoryMs !== undefined) config.refractoryMs = options.refractoryMs;
     const detector = createNodeDetector(recognizer, config);
-    const audio = await readWav(file);
+    const audio = await readAudio(file);
     const { detections } = await scanRecording(detector, audio.samples);
     if (options.json) {
       for (const d of detections) out.write(`${detectionJsonLine(d)}\n`);

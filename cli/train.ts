@@ -96,7 +96,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--cache-dir <dir>', 'feature cache folder (default ~/.cache/kws/features)')
     .option('--augment', 'augment the training clips anew every epoch (noise, shift, gain, speed, reverb), in a worker thread', true)
     .option('--no-augment', 'train on fixed cached features of the training clips')
-    .option('--noise-dir <dir>', 'folder of noise recordings to mix in (repeatable; default: the data folders\' _background_noise_)', collect, [])
+    .option('--noise-dir <dir>', 'folder of noise recordings (or a dataset with _background_noise_/) to mix in; data folders without noise of their own also cut their _silence_ clips from it (repeatable; default: the data folders\' _background_noise_)', collect, [])
     .option('--snr-db <min,max>', `signal-to-noise range of mixed noise in dB (default ${DEFAULT_AUGMENT_CONFIG.noise.snrDbMin},${DEFAULT_AUGMENT_CONFIG.noise.snrDbMax})`, snrRange)
     .option('--spec-augment', 'mask random frames and coefficients of the training features (with --augment)', true)
     .option('--no-spec-augment', 'no feature masking')

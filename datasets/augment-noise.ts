@@ -1,7 +1,7 @@
 /** Background noise recordings for augmentation, decoded once into shared memory. */
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readWav } from '../features/audio/index.js';
+import { readAudio } from '../features/audio/index.js';
 import type { NoiseRecording } from './augment.js';
 
 export interface NoiseSource {
@@ -24,7 +24,8 @@ export async function noiseFilesIn(dir: string): Promise<string[]> {
     throw new Error(`noise folder ${abs}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   const wavs = names.filter((n) => !n.startsWith('.') && /\.wav$/i.test(n)).sort();
-  if (wavs.length === 0) throw new Error(`noise folder ${abs}: no .wav files`);
+  if (wavs.length === 0 && names.includes('_background_noise_')) return noiseFilesIn(join(abs, '_background_noise_'));
+  if (wavs.length === 0) throw new Error(`noise folder ${abs}: no .wav files (nor a _background_noise_/ folder of them)`);
   return wavs.map((n) => join(abs, n));
 }
 
@@ -32,7 +33,7 @@ export async function loadNoiseRecordings(sources: NoiseSource[]): Promise<Noise
   const recordings: NoiseRecording[] = [];
   for (const source of sources) {
     if (!(source.usableFraction > 0 && source.usableFraction <= 1)) throw new RangeError(`${source.path}: usableFraction must be in (0, 1], got ${source.usableFraction}`);
-    const decoded = (await readWav(source.path)).samples;
+    const decoded = (await readAudio(source.path)).samples;
     // Only the usable part is kept: a noise segment wraps around within it, never past it.
     const usable = Math.floor(decoded.length * source.usableFraction);
     if (usable === 0) continue;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readWav, fitToLength } from '../features/audio/index.js';
+import { readAudio, fitToLength } from '../features/audio/index.js';
 import { FeatureExtractor } from '../features/extractor.js';
 import { framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
@@ -64,7 +64,7 @@ async function itemKey(item: DatasetItem): Promise<string> {
 
 /** The 16 kHz samples of one item, cut to its slice and fitted to the clip length. */
 export async function itemSamples(item: DatasetItem, clipLengthSamples: number): Promise<Float32Array> {
-  const audio = await readWav(item.path);
+  const audio = await readAudio(item.path);
   const samples = item.slice
     ? audio.samples.subarray(item.slice.offsetSamples, item.slice.offsetSamples + item.slice.lengthSamples)
     : audio.samples;
@@ -141,7 +141,7 @@ export async function loadWaveforms(items: DatasetItem[], clipLength: number, op
     try {
       let samples: Float32Array;
       if (item.slice) {
-        if (cached?.path !== item.path) cached = { path: item.path, samples: (await readWav(item.path)).samples };
+        if (cached?.path !== item.path) cached = { path: item.path, samples: (await readAudio(item.path)).samples };
         samples = fitToLength(cached.samples.subarray(item.slice.offsetSamples, item.slice.offsetSamples + item.slice.lengthSamples), clipLength);
       } else {
         samples = await itemSamples(item, clipLength);

@@ -16,6 +16,7 @@ import { labelForWord, labelsForTask } from './labels.js';
 import { DEFAULT_SPLIT, HOLDOUT_SPLIT, hashName, speakerOf, splitForKey, unknownWordOf, whichSet, type SplitPercentages } from './split.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type Dataset, type DatasetItem, type Split, type Task } from './types.js';
 import { readWavLength } from './wav-length.js';
+import { isAudioFileName, readAudio } from '../features/audio/index.js';
 
 /** A dataset folder that cannot be read as a dataset; the message names the root and the problem. */
 export class DatasetError extends Error {
@@ -41,6 +42,12 @@ export interface ReadSpeechCommandsOptions {
    * speakers can be trained on and the rest held out. See HOLDOUT_SPLIT.
    */
   splitSalt?: string;
+  /**
+   * Noise recordings to cut `_silence_` clips from when the folder has no `_background_noise_/` of its
+   * own (a copy of the dataset without its noise folder). Each recording's time is divided between
+   * the splits as for the folder's own noise.
+   */
+  fallbackNoiseFiles?: string[];
   /** Seed of the silence slicing. Default 0. */
   seed?: number;
   /** Receives non-fatal problems (a list naming a missing file); default writes them to stderr. */
@@ -61,11 +68,10 @@ const SLICE_SAMPLES = TARGET_SAMPLE_RATE_HZ;
 const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const isWavName = (name: string): boolean => !name.startsWith('.') && /\.wav$/i.test(name);
 
-async function wavNamesIn(dir: string): Promise<string[]> {
+async function audioNamesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && isWavName(e.name)).map((e) => e.name).sort(byString);
+  return entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && isAudioFileName(e.name)).map((e) => e.name).sort(byString);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -127,7 +133,7 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
   const hasSilenceFolder = folders.includes(SILENCE_LABEL);
   const hasUnknownFolder = folders.includes(UNKNOWN_LABEL);
   if (wordFolders.length === 0 && !hasUnknownFolder) {
-    throw new DatasetError(absRoot, 'no word folders found (expected one folder of wav files per word)');
+    throw new DatasetError(absRoot, 'no word folders found (expected one folder of audio files, .wav or .opus, per word)');
   }
 
   const validationList = await readList(absRoot, VALIDATION_LIST);
@@ -163,17 +169,17 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
 
   for (const folder of wordFolders) {
     const word = folder.toLowerCase();
-    for (const name of await wavNamesIn(join(absRoot, folder))) {
+    for (const name of await audioNamesIn(join(absRoot, folder))) {
       add(folder, name, word, speakerOf(name, 'speech-commands') ?? speakerOf(name, 'digits'));
     }
   }
   if (hasUnknownFolder) {
-    for (const name of await wavNamesIn(join(absRoot, UNKNOWN_LABEL))) {
+    for (const name of await audioNamesIn(join(absRoot, UNKNOWN_LABEL))) {
       add(UNKNOWN_LABEL, name, unknownWordOf(name) ?? UNKNOWN_LABEL, speakerOf(name, 'unknown-prefixed') ?? speakerOf(name, 'speech-commands'));
     }
   }
   if (hasSilenceFolder) {
-    for (const name of await wavNamesIn(join(absRoot, SILENCE_LABEL))) add(SILENCE_LABEL, name, SILENCE_LABEL, null);
+    for (const name of await audioNamesIn(join(absRoot, SILENCE_LABEL))) add(SILENCE_LABEL, name, SILENCE_LABEL, null);
   }
 
   if (useLists) {
@@ -183,16 +189,26 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
   }
 
   const noiseFiles = folders.includes(NOISE_FOLDER)
-    ? (await wavNamesIn(join(absRoot, NOISE_FOLDER))).map((n) => join(absRoot, NOISE_FOLDER, n))
+    ? (await audioNamesIn(join(absRoot, NOISE_FOLDER))).map((n) => join(absRoot, NOISE_FOLDER, n))
     : [];
-  if (!hasSilenceFolder && noiseFiles.length > 0 && silenceFraction > 0) {
+  const silenceSources = noiseFiles.length > 0 ? noiseFiles : (options.fallbackNoiseFiles ?? []);
+  if (!hasSilenceFolder && silenceSources.length > 0 && silenceFraction > 0) {
     const counts = { train: 0, validation: 0, test: 0 };
     for (const item of items) counts[item.split]++;
-    items.push(...(await sliceSilence(noiseFiles, counts, silenceFraction, percentages, options.seed ?? 0)));
+    items.push(...(await sliceSilence(silenceSources, counts, silenceFraction, percentages, options.seed ?? 0)));
   }
 
   items.sort((a, b) => byString(a.path, b.path) || (a.slice?.offsetSamples ?? -1) - (b.slice?.offsetSamples ?? -1));
   return { root: absRoot, task: options.task, labels, items, noiseFiles, splitMethod: useLists ? 'lists' : salt !== undefined ? 'salted-speaker-hash' : 'speaker-hash' };
+}
+
+/** Samples at 16 kHz of a noise recording: from the header of a wav, by decoding anything else. */
+async function lengthAt16kHz(path: string): Promise<number> {
+  if (/\.wav$/i.test(path)) {
+    const { sampleRateHz, frames } = await readWavLength(path);
+    return Math.floor((frames * TARGET_SAMPLE_RATE_HZ) / sampleRateHz);
+  }
+  return (await readAudio(path)).samples.length;
 }
 
 /**
@@ -208,8 +224,7 @@ async function sliceSilence(
 ): Promise<DatasetItem[]> {
   const lengths: { path: string; samples: number }[] = [];
   for (const path of noiseFiles) {
-    const { sampleRateHz, frames } = await readWavLength(path);
-    const samples = Math.floor((frames * TARGET_SAMPLE_RATE_HZ) / sampleRateHz);
+    const samples = await lengthAt16kHz(path);
     if (samples >= SLICE_SAMPLES) lengths.push({ path, samples });
   }
   if (lengths.length === 0) return [];

@@ -60,7 +60,7 @@ export function whichSet(fileName: string, percentages: SplitPercentages = DEFAU
 
 /**
  * How a layout names its files:
- * - 'speech-commands': `SPEAKER_nohash_N.wav` (word folders of the full dataset, and `kws synth`);
+ * - 'speech-commands': `SPEAKER_nohash_N.wav` or `.opus` (word folders of the full dataset, and `kws synth`);
  * - 'unknown-prefixed': `WORD_SPEAKER_nohash_N.wav` (`_unknown_/` of the 12-class test set);
  * - 'digits': `DIGIT_SPEAKER_INDEX.wav` (Free Spoken Digit Dataset).
  */
@@ -71,15 +71,15 @@ export function speakerOf(fileName: string, layout: FileNameLayout): string | nu
   const name = basename(fileName);
   switch (layout) {
     case 'speech-commands': {
-      const m = /^([^_]+)_nohash_\d+\.wav$/i.exec(name);
+      const m = /^([^_]+)_nohash_\d+\.(?:wav|opus|ogg)$/i.exec(name);
       return m ? m[1]! : null;
     }
     case 'unknown-prefixed': {
-      const m = /^[^_]+_([^_]+)_nohash_\d+\.wav$/i.exec(name);
+      const m = /^[^_]+_([^_]+)_nohash_\d+\.(?:wav|opus|ogg)$/i.exec(name);
       return m ? m[1]! : null;
     }
     case 'digits': {
-      const m = /^\d+_([^_]+)_\d+\.wav$/i.exec(name);
+      const m = /^\d+_([^_]+)_\d+\.(?:wav|opus|ogg)$/i.exec(name);
       return m ? m[1]! : null;
     }
   }
@@ -87,7 +87,7 @@ export function speakerOf(fileName: string, layout: FileNameLayout): string | nu
 
 /** The word prefix of an `_unknown_/WORD_SPEAKER_nohash_N.wav` name, or null. */
 export function unknownWordOf(fileName: string): string | null {
-  const m = /^([^_]+)_[^_]+_nohash_\d+\.wav$/i.exec(basename(fileName));
+  const m = /^([^_]+)_[^_]+_nohash_\d+\.(?:wav|opus|ogg)$/i.exec(basename(fileName));
   return m ? m[1]!.toLowerCase() : null;
 }
 

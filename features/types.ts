@@ -8,7 +8,7 @@ export const TARGET_SAMPLE_RATE_HZ = 16000;
 
 /** Audio decoded from a wav file, downmixed to mono and resampled to 16 kHz. */
 export interface DecodedAudio {
-  /** Mono samples in [-1, 1] at `sampleRateHz` (always 16000 after `readWav`/`decodeWav`). */
+  /** Mono samples in [-1, 1] at `sampleRateHz` (always 16000 after `readAudio`/`decodeWav`). */
   samples: Float32Array;
   sampleRateHz: number;
   /** What the file held before downmix/resample, for reports. */

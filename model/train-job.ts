@@ -118,8 +118,13 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   const excluded = new Set(o.excludeSources ?? []);
   const trainDir = new Map<DatasetItem, string>();
   const datasetNoise: NoiseSource[] = [];
+  const namedNoiseFiles = (await Promise.all((o.noiseDirs ?? []).map(noiseFilesIn))).flat();
+  /** Set when a folder without noise of its own cut its silence clips from --noise-dir recordings. */
+  let silenceFromNamedNoise = false;
   for (const dir of dirs) {
-    const ds = await readSpeechCommands(dir, holdout.has(dir) ? { task: o.task, seed: o.seed, ...holdoutSplitOptions() } : { task: o.task, seed: o.seed });
+    const readOptions = { task: o.task, seed: o.seed, fallbackNoiseFiles: namedNoiseFiles };
+    const ds = await readSpeechCommands(dir, holdout.has(dir) ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
+    if (ds.noiseFiles.length === 0 && namedNoiseFiles.length > 0) silenceFromNamedNoise = true;
     const usableFraction = trainShareOf(holdout.has(dir) ? HOLDOUT_SPLIT : DEFAULT_SPLIT);
     datasetNoise.push(...ds.noiseFiles.map((path) => ({ path, usableFraction })));
     const perSplit: Record<string, number> = {};
@@ -143,9 +148,9 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   let train: TrainingData;
   let noiseFiles: string[] = [];
   if (augment) {
-    const noiseSources = (o.noiseDirs ?? []).length > 0
-      ? (await Promise.all(o.noiseDirs!.map(noiseFilesIn))).flat().map((path) => ({ path, usableFraction: 1 }))
-      : datasetNoise;
+    // Noise whose later part became validation/test silence is mixed in from its train share only.
+    const usableFraction = silenceFromNamedNoise ? trainShareOf(DEFAULT_SPLIT) : 1;
+    const noiseSources = namedNoiseFiles.length > 0 ? namedNoiseFiles.map((path) => ({ path, usableFraction })) : datasetNoise;
     noiseFiles = noiseSources.map((s) => s.path);
     train = await augmentedTrainingSource(o, bySplit.train, labels, config, augment, noiseSources, timesOf);
   } else {

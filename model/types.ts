@@ -98,4 +98,20 @@ export interface ModelManifest {
     initFrom?: string;
   };
   metrics: Record<string, number>;
+  /** Streaming detection thresholds measured for this model (absent: the detector's defaults). */
+  detection?: DetectionDefaults;
+}
+
+/**
+ * Firing thresholds chosen by `kws evaluate-stream --save-thresholds` at an operating point
+ * (e.g. <= 1 false accept per hour) on streams of speakers the model was not trained on.
+ */
+export interface DetectionDefaults {
+  defaultThreshold: number;
+  /** Per-keyword thresholds that differ from defaultThreshold. */
+  thresholds: Record<string, number>;
+  /** Where the thresholds were measured. */
+  chosenOn: { data: string; split: string; holdout: boolean; minutes: number; seed: number; maxFalseAcceptsPerHour: number };
+  /** What was measured there at these thresholds. */
+  measured: { falseRejectRate: number; falseAcceptsPerHour: number; keywords: number };
 }

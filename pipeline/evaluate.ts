@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { topCalibrationError } from '../model/calibration.js';
 import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
-import { readWav } from '../features/audio/index.js';
+import { readAudio } from '../features/audio/index.js';
 import { writeFileAtomic } from './atomic.js';
 import { confusionMatrixHtml } from './charts.js';
 import { csvField } from './output-format.js';
@@ -84,6 +84,29 @@ export function modelLabelFor(item: Pick<DatasetItem, 'label' | 'word'>, modelLa
   return null;
 }
 
+/** The commands of a label set: every label but `_silence_` and `_unknown_`. */
+export function commandLabels(labels: readonly string[]): string[] {
+  return labels.filter((l) => l !== SILENCE_LABEL && l !== UNKNOWN_LABEL);
+}
+
+/**
+ * The label a fixed-grammar recogniser would give: the highest-scoring command, `_silence_` and
+ * `_unknown_` left out of the argmax.
+ */
+export function closedSetPrediction(scores: Readonly<Record<string, number>>, commands: readonly string[]): string {
+  let best = commands[0]!;
+  for (const c of commands) if (scores[c]! > scores[best]!) best = c;
+  return best;
+}
+
+export interface ClosedSetMetrics {
+  /** Of the clips of a command, the share whose highest-scoring command is the true one. */
+  accuracy: number;
+  correct: number;
+  total: number;
+  commands: string[];
+}
+
 export interface ScoredClip {
   path: string;
   slice?: DatasetItem['slice'];
@@ -108,6 +131,8 @@ export interface EvaluationReport {
   failed: number;
   accuracy: number;
   macroF1: number;
+  /** Accuracy over the command clips with the argmax restricted to the commands (null: no command clips). */
+  closedSet: ClosedSetMetrics | null;
   /** Expected calibration error of the top score (15 equal-width bins). */
   expectedCalibrationError: number;
   /** The softmax temperature the model applies (fitted on validation data at training time). */
@@ -147,7 +172,7 @@ class AudioCache {
 
   get(path: string): Promise<Float32Array> {
     const cached = this.#entries.get(path);
-    const entry = cached ?? readWav(path).then((audio): Float32Array => audio.samples);
+    const entry = cached ?? readAudio(path).then((audio): Float32Array => audio.samples);
     if (cached) this.#entries.delete(path);
     else if (this.#entries.size >= this.capacity) this.#entries.delete(this.#entries.keys().next().value as string);
     this.#entries.set(path, entry);
@@ -176,12 +201,22 @@ export function formatEvaluationText(r: EvaluationReport): string {
   lines.push(`data: ${r.data}, split ${r.split}: ${r.items} clips, ${r.evaluated} evaluated, ${r.skipped} without a model label, ${r.failed} unreadable`);
   const correct = r.confusion.reduce((a, row, i) => a + row[i]!, 0);
   lines.push(`accuracy: ${pct(r.accuracy)} (${correct}/${r.evaluated}), macro F1 ${r.macroF1.toFixed(4)}`);
+  if (r.closedSet) {
+    lines.push(`closed-set accuracy over the ${r.closedSet.commands.length} commands: ${pct(r.closedSet.accuracy)} (${r.closedSet.correct}/${r.closedSet.total} command clips; argmax over the commands only)`);
+  }
   lines.push(`expected calibration error: ${pct(r.expectedCalibrationError)} (softmax temperature ${r.temperature.toFixed(3)})`);
   lines.push('');
   const w = Math.max(9, ...r.labels.map((l) => l.length));
   lines.push(`${'label'.padEnd(w)}  precision  recall      f1  support`);
   for (const c of r.perClass) {
-    lines.push(`${c.label.padEnd(w)}  ${c.precision.toFixed(4).padStart(9)}  ${c.recall.toFixed(4).padStart(6)}  ${c.f1.toFixed(4).padStart(6)}  ${String(c.support).padStart(7)}`);
+    if (c.support === 0 && c.predicted === 0) {
+      lines.push(`${c.label.padEnd(w)}  ${'no clips, none predicted'.padStart(23)}  ${String(c.support).padStart(7)}`);
+      continue;
+    }
+    const precision = c.predicted === 0 ? '—' : c.precision.toFixed(4);
+    const recall = c.support === 0 ? '—' : c.recall.toFixed(4);
+    const f1 = c.support === 0 ? '—' : c.f1.toFixed(4);
+    lines.push(`${c.label.padEnd(w)}  ${precision.padStart(9)}  ${recall.padStart(6)}  ${f1.padStart(6)}  ${String(c.support).padStart(7)}`);
   }
   lines.push('');
   lines.push('confusion matrix (rows: true label, columns: predicted):');
@@ -242,6 +277,8 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
     const predicted: number[] = [];
     const topScores: number[] = [];
     const misclassified: ScoredClip[] = [];
+    const commands = commandLabels(labels);
+    const closed = { correct: 0, total: 0 };
     const errors: { path: string; error: string }[] = [];
     let skipped = 0;
     const cache = new AudioCache(8);
@@ -276,6 +313,10 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
         truth.push(labelIndex.get(label)!);
         predicted.push(r.index);
         topScores.push(r.score);
+        if (commands.includes(label)) {
+          closed.total++;
+          if (closedSetPrediction(r.scores, commands) === label) closed.correct++;
+        }
         if (r.label !== label) {
           misclassified.push({ path: item.path, ...(item.slice ? { slice: item.slice } : {}), trueLabel: label, predicted: r.label, trueScore: r.scores[label]!, predictedScore: r.score });
         }
@@ -300,6 +341,7 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
       failed: errors.length,
       accuracy: metrics.accuracy,
       macroF1: metrics.macroF1,
+      closedSet: closed.total > 0 ? { accuracy: closed.correct / closed.total, correct: closed.correct, total: closed.total, commands } : null,
       expectedCalibrationError: ece,
       temperature: manifest.temperature,
       perClass: metrics.perClass,

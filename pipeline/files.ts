@@ -3,6 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { isAudioFileName } from '../features/audio/index.js';
 
 /** An input path that does not exist or cannot be read. */
 export class InputPathError extends Error {
@@ -14,21 +15,20 @@ export class InputPathError extends Error {
   }
 }
 
-const WAV_NAME = /\.wav$/i;
 
-async function walkWavFiles(dir: string, into: string[]): Promise<void> {
+async function walkAudioFiles(dir: string, into: string[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) await walkWavFiles(full, into);
-    else if ((entry.isFile() || entry.isSymbolicLink()) && WAV_NAME.test(entry.name)) into.push(full);
+    if (entry.isDirectory()) await walkAudioFiles(full, into);
+    else if ((entry.isFile() || entry.isSymbolicLink()) && isAudioFileName(entry.name)) into.push(full);
   }
 }
 
 /**
  * Files are taken as given (whatever their extension: the user named them); folders are walked
- * recursively and contribute their `*.wav` files (any case), sorted by name. Inputs keep their order,
+ * recursively and contribute their audio files (`*.wav`, `*.opus`, `*.ogg`, any case), sorted by name. Inputs keep their order,
  * duplicates are dropped. A missing input throws `InputPathError` naming it.
  */
 export async function expandWavInputs(inputs: readonly string[]): Promise<string[]> {
@@ -91,7 +91,7 @@ export async function expandInputs(inputs: readonly string[], options: ExpandOpt
       const code = (err as NodeJS.ErrnoException).code;
       throw new InputPathError(input, code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? String(err)})`);
     }
-    if (info.isDirectory()) await walkWavFiles(input, files);
+    if (info.isDirectory()) await walkAudioFiles(input, files);
     else files.push(input);
   }
   const seen = new Set<string>();

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { readWav } from '../features/audio/index.js';
+import { readAudio } from '../features/audio/index.js';
 import { INPUT_NAME, PROBABILITIES_NAME } from '../model/onnx/export.js';
 import { readOnnxManifest } from '../model/onnx/metadata.js';
 import type { ModelManifest } from '../model/types.js';
@@ -182,7 +182,7 @@ export class Recognizer {
   async recognizeFile(path: string): Promise<Recognition> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
     this.#live();
-    const audio = await readWav(path);
+    const audio = await readAudio(path);
     return this.recognizeSamples(audio.samples);
   }
 

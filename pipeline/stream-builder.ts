@@ -5,7 +5,7 @@
  */
 import { readSpeechCommands, holdoutSplitOptions, NOISE_FOLDER } from '../datasets/speech-commands.js';
 import { SILENCE_LABEL, type Split, type Task } from '../datasets/types.js';
-import { readWav } from '../features/audio/index.js';
+import { isAudioFileName, readAudio } from '../features/audio/index.js';
 import type { TruthEvent } from './detection-metrics.js';
 import { SeededRandom } from './random.js';
 import { readdir } from 'node:fs/promises';
@@ -27,7 +27,7 @@ export interface StreamSources {
   fillers: readonly SourceClip[];
   /** Background noise recordings; none: seeded white noise. */
   noiseFiles: readonly string[];
-  /** Reads a wav as 16 kHz mono (default readWav). */
+  /** Reads a wav as 16 kHz mono (default readAudio). */
   read?: (path: string) => Promise<Float32Array>;
 }
 
@@ -63,7 +63,7 @@ const VOICED_RMS_SHARE = 0.1;
 const VOICE_FRAME = 160;
 
 async function readSamples(path: string): Promise<Float32Array> {
-  return (await readWav(path)).samples;
+  return (await readAudio(path)).samples;
 }
 
 /** First and last sample of the clip's voiced part (the whole clip if it is silent). */
@@ -170,7 +170,7 @@ export interface DatasetStreamSourceOptions {
 
 async function wavsIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && /\.wav$/i.test(e.name)).map((e) => join(dir, e.name)).sort();
+  return entries.filter((e) => e.isFile() && isAudioFileName(e.name)).map((e) => join(dir, e.name)).sort();
 }
 
 /** Keyword and filler clips of one split of a Speech Commands-layout folder, and its noise files. */

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSpeechCommands } from '../datasets/speech-commands.js';
 import { LABELS_12 } from '../datasets/types.js';
-import { readWav, resample, writeWavPcm16 } from '../features/audio/index.js';
+import { readAudio, resample, writeWavPcm16 } from '../features/audio/index.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 
 /** 32-bit float stereo wav (the same signal on both channels). */
@@ -44,7 +44,7 @@ await mkdir(outDir, { recursive: true });
 for (const [n, label] of LABELS_12.entries()) {
   const item = dataset.items.find((it) => it.split === 'test' && it.label === label && (label !== '_unknown_' || it.word === 'house'));
   if (!item) throw new Error(`no test-split clip for ${label} in ${synthDir}`);
-  const audio = await readWav(item.path);
+  const audio = await readAudio(item.path);
   const samples = item.slice ? audio.samples.slice(item.slice.offsetSamples, item.slice.offsetSamples + item.slice.lengthSamples) : audio.samples;
   const name = `${String(n).padStart(2, '0')}-${label.replace(/_/g, '')}`;
   if (label === 'down') {

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeWav, encodeWavPcm16, readWav, writeWavPcm16 } from '../features/audio/index.js';
+import { decodeWav, encodeWavPcm16, readAudio, writeWavPcm16 } from '../features/audio/index.js';
 import { ascii, wavBytes } from './helpers/wav-bytes.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -133,12 +133,12 @@ test('encodeWavPcm16 clips, rounds and decodes back to the same values', async (
   assert.throws(() => encodeWavPcm16(new Float32Array(1), 0), RangeError);
 });
 
-test('writeWavPcm16 writes a file that readWav reads back', async () => {
+test('writeWavPcm16 writes a file that readAudio reads back', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'kws-audio-'));
   try {
     const file = path.join(dir, 'tone.wav');
     await writeWavPcm16(file, new Float32Array([0.25, -0.75]), 16000);
-    const audio = await readWav(file);
+    const audio = await readAudio(file);
     assert.deepEqual(Array.from(audio.samples), [0.25, -0.75]);
     assert.deepEqual(readdirSync(dir), ['tone.wav']);
   } finally {
@@ -150,7 +150,7 @@ test('real 16 kHz Speech Commands clips decode as 1 s of 16-bit mono', { skip: h
   for (const word of ['yes', 'stop', '_silence_']) {
     const dir = path.join(sharedData, 'speech_commands_v0.02_test_half', word);
     const file = path.join(dir, readdirSync(dir).filter((f) => f.endsWith('.wav')).sort()[0]!);
-    const audio = await readWav(file);
+    const audio = await readAudio(file);
     assert.equal(audio.sampleRateHz, 16000);
     assert.equal(audio.source.sampleRateHz, 16000);
     assert.equal(audio.source.encoding, 'pcm16');
@@ -164,7 +164,7 @@ test('real 8 kHz Free Spoken Digit clips come back at 16 kHz with twice the samp
   for (const digit of ['zero', 'seven']) {
     const dir = path.join(sharedData, 'free_spoken_digits', digit);
     const file = path.join(dir, readdirSync(dir).filter((f) => f.endsWith('.wav')).sort()[0]!);
-    const audio = await readWav(file);
+    const audio = await readAudio(file);
     assert.equal(audio.source.sampleRateHz, 8000);
     assert.equal(audio.sampleRateHz, 16000);
     const sourceSamples = Math.round(audio.source.durationSeconds * 8000);

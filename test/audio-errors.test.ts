@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readWav, WavError, type WavErrorCode } from '../features/audio/index.js';
+import { readAudio, WavError, type WavErrorCode } from '../features/audio/index.js';
 import { ascii, chunk, concat, wavBytes } from './helpers/wav-bytes.js';
 
 let dir = '';
@@ -14,11 +14,11 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Writes `bytes` to a real file and asserts readWav rejects it with `code` and a message matching `detail`. */
+/** Writes `bytes` to a real file and asserts readAudio rejects it with `code` and a message matching `detail`. */
 async function assertRejects(name: string, bytes: Uint8Array | string, code: WavErrorCode, detail: RegExp): Promise<void> {
   const file = path.join(dir, name);
   await writeFile(file, bytes);
-  await assert.rejects(readWav(file), (err: unknown) => {
+  await assert.rejects(readAudio(file), (err: unknown) => {
     assert.ok(err instanceof WavError, `expected WavError, got ${String(err)}`);
     assert.equal(err.code, code, err.message);
     assert.equal(err.file, file);
@@ -99,13 +99,13 @@ test('NaN and infinite float samples are non-finite', async () => {
 
 test('a nonexistent path or a directory is unreadable', async () => {
   const missing = path.join(dir, 'missing.wav');
-  await assert.rejects(readWav(missing), (err: unknown) => {
+  await assert.rejects(readAudio(missing), (err: unknown) => {
     assert.ok(err instanceof WavError);
     assert.equal(err.code, 'unreadable');
     assert.match(err.message, new RegExp(`^${escape(missing)}: cannot read the file \\(ENOENT`));
     return true;
   });
-  await assert.rejects(readWav(dir), (err: unknown) => err instanceof WavError && err.code === 'unreadable' && err.message.includes('EISDIR'));
+  await assert.rejects(readAudio(dir), (err: unknown) => err instanceof WavError && err.code === 'unreadable' && err.message.includes('EISDIR'));
 });
 
 test('garbage chunk sizes end the walk with an error instead of looping', async () => {

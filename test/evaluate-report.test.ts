@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSpeechCommands } from '../datasets/speech-commands.js';
-import { confusionMatrix, metricsFromConfusion, modelLabelFor, runEvaluate, type EvaluationReport } from '../pipeline/evaluate.js';
+import { closedSetPrediction, commandLabels, confusionMatrix, metricsFromConfusion, modelLabelFor, runEvaluate, type EvaluationReport } from '../pipeline/evaluate.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 import { toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
 import { parseCsv } from './transcribe-csv.js';
@@ -80,6 +80,13 @@ test('dataset labels map onto the model labels', () => {
   assert.equal(modelLabelFor({ label: 'cat', word: 'cat' }, new Set(['yes'])), null);
 });
 
+test('closed-set prediction: the best command, silence and unknown left out', () => {
+  const labels = ['_silence_', '_unknown_', 'yes', 'no'];
+  assert.deepEqual(commandLabels(labels), ['yes', 'no']);
+  assert.equal(closedSetPrediction({ _silence_: 0.1, _unknown_: 0.6, yes: 0.1, no: 0.2 }, ['yes', 'no']), 'no');
+  assert.equal(closedSetPrediction({ _silence_: 0.9, _unknown_: 0, yes: 0.06, no: 0.04 }, ['yes', 'no']), 'yes');
+});
+
 test('evaluate on a generated dataset: counts add up, report files are written', async () => {
   const reportDir = join(dir, 'report');
   const stdout = new Capture();
@@ -117,6 +124,16 @@ test('evaluate on a generated dataset: counts add up, report files are written',
   assert.equal(worstCsv.length, report.worst.length + 1);
 
   assert.ok(stdout.text.includes(`accuracy: ${(100 * report.accuracy).toFixed(2)}% (${correct}/${report.evaluated})`), stdout.text);
+  // Closed set: every command clip counted, and at least as many right as in the open set.
+  const commandIndices = report.labels.flatMap((l, i) => (l.startsWith('_') ? [] : [i]));
+  const commandClips = commandIndices.reduce((a, i) => a + report.perClass[i]!.support, 0);
+  const openSetCorrect = commandIndices.reduce((a, i) => a + report.confusion[i]![i]!, 0);
+  assert.ok(report.closedSet !== null);
+  assert.equal(report.closedSet.total, commandClips);
+  assert.ok(report.closedSet.correct >= openSetCorrect, `${report.closedSet.correct} < ${openSetCorrect}`);
+  assert.match(stdout.text, /closed-set accuracy over the 10 commands: /);
+  // Labels without clips are marked, not given 0.0000 figures.
+  for (const c of report.perClass.filter((k) => k.support === 0 && k.predicted === 0)) assert.match(stdout.text, new RegExp(`${c.label} +no clips, none predicted`));
   assert.match(stdout.text, /confusion matrix/);
 });
 

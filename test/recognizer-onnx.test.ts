@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LABELS_12 } from '../datasets/types.js';
-import { readWav } from '../features/audio/index.js';
+import { readAudio } from '../features/audio/index.js';
 import { FrontEnd, FrontEndMismatchError } from '../pipeline/frontend.js';
 import { DEFAULT_MODEL_PATH, ModelLoadError, Recognizer } from '../pipeline/recognizer.js';
 import { fixtureManifest, toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
@@ -70,7 +70,7 @@ test('recognizeFile decodes the wav and matches recognizeSamples on the same sam
   const path = join(dir, 'tone.wav');
   await writeWav(path, clips[1]!);
   const fromFile = await recognizer.recognizeFile(path);
-  const fromSamples = await recognizer.recognizeSamples((await readWav(path)).samples);
+  const fromSamples = await recognizer.recognizeSamples((await readAudio(path)).samples);
   assert.deepEqual(fromFile, fromSamples);
   await assert.rejects(recognizer.recognizeFile(join(dir, 'absent.wav')), /absent\.wav/);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { readWav } from '../features/audio/index.js';
+import { readAudio } from '../features/audio/index.js';
 import { synthesizeDataset } from '../datasets/synth/generate.js';
 import { readSpeechCommands } from '../datasets/speech-commands.js';
 
@@ -30,14 +30,14 @@ test('synth writes valid, deterministic, resumable clips from both engines', asy
     assert.equal(files.filter((f) => f.startsWith('_background_noise_/')).length, 5);
     assert.ok(files.includes('synth.json'));
     for (const f of clips) {
-      const audio = await readWav(join(a, f));
+      const audio = await readAudio(join(a, f));
       assert.equal(audio.source.sampleRateHz, 16000, f);
       assert.equal(audio.samples.length, 16000, f);
       let peak = 0;
       for (const s of audio.samples) peak = Math.max(peak, Math.abs(s));
       assert.ok(peak > 0.2 && peak < 1, `${f} peak ${peak}`);
     }
-    const babble = await readWav(join(a, '_background_noise_', 'babble.wav'));
+    const babble = await readAudio(join(a, '_background_noise_', 'babble.wav'));
     assert.equal(babble.samples.length, 24000);
 
     const second = await synthesizeDataset(options(b));

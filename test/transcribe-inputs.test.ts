@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { expandInputs, InputPathError } from '../pipeline/files.js';
-import { decodeWav, encodeWavPcm16, readWav } from '../features/audio/index.js';
+import { decodeWav, encodeWavPcm16, readAudio } from '../features/audio/index.js';
 import { detectInRecording } from '../pipeline/streaming/node.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 import { runTranscribe } from '../pipeline/transcribe.js';
@@ -68,7 +68,7 @@ test('paths on stdin (-): a missing one becomes an error row, the rest are recog
 
 test('a long recording is scanned: one row per detection, the same as detectInRecording, times inside it', async () => {
   // Random weights: pick the highest threshold at which this recording gives several detections.
-  const samples = (await readWav(longFile)).samples;
+  const samples = (await readAudio(longFile)).samples;
   let detector: { defaultThreshold: number; ignoreLabels: string[] } | null = null;
   let expected: Awaited<ReturnType<typeof detectInRecording>> = [];
   for (const threshold of [0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.12, 0.1, 0.098, 0.096, 0.094, 0.092, 0.09]) {

@@ -1,6 +1,8 @@
-/** Why a wav file could not be turned into samples. */
+/** Why an audio file could not be turned into samples. */
 export type WavErrorCode =
   | 'unreadable'
+  | 'not-audio'
+  | 'corrupt'
   | 'not-riff-wave'
   | 'truncated'
   | 'header-overclaims'
@@ -9,7 +11,7 @@ export type WavErrorCode =
   | 'bad-format'
   | 'non-finite';
 
-/** A wav file that cannot be decoded; the message starts with the file name. */
+/** An audio file (wav, Ogg Opus) that cannot be decoded; the message starts with the file name. */
 export class WavError extends Error {
   override readonly name = 'WavError';
   readonly file: string;
@@ -21,3 +23,6 @@ export class WavError extends Error {
     this.code = code;
   }
 }
+
+/** The error type of every audio reader; `WavError` is its historical name. */
+export { WavError as AudioError, type WavErrorCode as AudioErrorCode };

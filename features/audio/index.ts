@@ -1,6 +1,8 @@
-/** Audio input: wav decoding to 16 kHz mono, resampling, length fitting and wav writing. */
-export { WavError, type WavErrorCode } from './errors.js';
-export { decodeWav, readWav } from './wav.js';
+/** Audio input: wav and Ogg Opus decoding to 16 kHz mono, resampling, length fitting and wav writing. */
+export { AudioError, WavError, type AudioErrorCode, type WavErrorCode } from './errors.js';
+export { AUDIO_FILE_NAME, decodeAudio, detectContainer, isAudioFileName, readAudio, type AudioContainer } from './read-audio.js';
+export { decodeWav } from './wav.js';
+export { decodeOggOpus, parseOggOpusLayout, type DecodeOggOpusOptions, type OggOpusLayout, type OpusDecodeRateHz } from './ogg-opus.js';
 export { resample } from './resample.js';
 export { fitToLength } from './fit.js';
 export { encodeWavPcm16, writeWavPcm16 } from './encode.js';

@@ -2,29 +2,17 @@
  * Wav file decoding: container validation (riff.ts), sample decoding with `wav-decoder`, downmix to
  * mono and resampling to TARGET_SAMPLE_RATE_HZ.
  */
-import { readFile } from 'node:fs/promises';
 import wavDecoder from 'wav-decoder';
 import { TARGET_SAMPLE_RATE_HZ, type DecodedAudio } from '../types.js';
 import { WavError } from './errors.js';
 import { parseWavLayout, type WavLayout } from './riff.js';
 import { MAX_RESAMPLE_RATE_HZ, resample } from './resample.js';
+import { downmix } from './downmix.js';
 
 const CANONICAL_HEADER_BYTES = 44;
 const FLOAT32_MAX = 3.4028234663852886e38;
 /** libsamplerate converts at most 256:1, so 16 kHz can be reached from 63 Hz upwards. */
 const MIN_SOURCE_RATE_HZ = Math.ceil(TARGET_SAMPLE_RATE_HZ / 256);
-
-/** Reads and decodes a wav file; any file-system failure becomes a WavError 'unreadable'. */
-export async function readWav(path: string): Promise<DecodedAudio> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new WavError(path, 'unreadable', `cannot read the file (${reason})`, { cause: err });
-  }
-  return decodeWav(bytes, path);
-}
 
 /**
  * Decodes wav bytes to mono samples at 16 kHz. Integer PCM is scaled by 2^(bits-1) on both sides
@@ -137,19 +125,6 @@ function checkFinite(bytes: Uint8Array, layout: WavLayout, fileName: string): vo
       throw new WavError(fileName, 'non-finite', `${layout.encoding} ${where} is ${what}`);
     }
   }
-}
-
-/** Mean of the channels; a mono file's channel is returned as is (wav-decoder allocated it). */
-function downmix(channels: Float32Array[]): Float32Array {
-  if (channels.length === 1) return channels[0]!;
-  const length = channels[0]!.length;
-  const mono = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    let sum = 0;
-    for (const channel of channels) sum += channel[i]!;
-    mono[i] = sum / channels.length;
-  }
-  return mono;
 }
 
 function writeAscii(view: DataView, offset: number, text: string): void {

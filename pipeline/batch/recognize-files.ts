@@ -3,7 +3,7 @@
  * thread, queue worker): clips go through the model together in one run; a recording longer than
  * the model window is scanned with the streaming detector and gives one row per detection.
  */
-import { readWav } from '../../features/audio/index.js';
+import { readAudio } from '../../features/audio/index.js';
 import type { ResultRow } from '../output-format.js';
 import type { Recognition, Recognizer } from '../recognizer.js';
 import { detectInRecording } from '../streaming/node.js';
@@ -46,7 +46,7 @@ export async function recognizeFiles(recognizer: Recognizer, tasks: readonly Fil
   const longAbove = frontEnd.clipLengthSamples + Math.round(tolerance * frontEnd.config.sampleRateHz);
   const perFile: ResultRow[][] = tasks.map((task) => [baseRow(task)]);
 
-  const decoded = await Promise.allSettled(tasks.map((task) => (task.error !== undefined ? Promise.reject(new Error(task.error)) : readWav(task.file).then((audio) => audio.samples))));
+  const decoded = await Promise.allSettled(tasks.map((task) => (task.error !== undefined ? Promise.reject(new Error(task.error)) : readAudio(task.file).then((audio) => audio.samples))));
   const size = frontEnd.size;
   const batch = new Float32Array(tasks.length * size);
   const clips: number[] = [];

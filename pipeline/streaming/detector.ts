@@ -21,6 +21,18 @@ export interface DetectorModel {
   labels: readonly string[];
   features: FeatureConfig;
   architecture: { inputFrames: number; inputDim: number };
+  /** Thresholds measured for the model (manifest.detection); explicit config values win over them. */
+  detection?: { defaultThreshold: number; thresholds: Record<string, number> };
+}
+
+/** The detector config: explicit values, then the model's measured thresholds, then the defaults. */
+export function configWithModelDefaults(model: DetectorModel, config: Partial<DetectorConfig>): Partial<DetectorConfig> {
+  if (!model.detection) return config;
+  return {
+    ...config,
+    defaultThreshold: config.defaultThreshold ?? model.detection.defaultThreshold,
+    thresholds: { ...model.detection.thresholds, ...(config.thresholds ?? {}) },
+  };
 }
 
 export interface StreamResult {
@@ -79,7 +91,7 @@ export class StreamingDetector {
     if (scorer.labels.length !== model.labels.length) {
       throw new RangeError(`detector: the scorer has ${scorer.labels.length} labels, the model ${model.labels.length}`);
     }
-    this.config = resolveDetectorConfig(config, model.labels);
+    this.config = resolveDetectorConfig(configWithModelDefaults(model, config), model.labels);
     this.labels = Object.freeze([...model.labels]);
     this.features = features;
     this.#scorer = scorer;

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fitToLength, readWav } from '../../features/audio/index.js';
+import { fitToLength, readAudio } from '../../features/audio/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../features/config.js';
 import { FeatureExtractor } from '../../features/extractor.js';
 import { FastMfcc } from '../../features/mfcc-fast.js';
@@ -32,7 +32,7 @@ async function realClips(count: number, length: number): Promise<Float32Array[]>
       .map((name) => path.join(speechDir, folder, name)),
   );
   const clips: Float32Array[] = [];
-  for (const file of files.slice(0, count)) clips.push(fitToLength((await readWav(file)).samples, length));
+  for (const file of files.slice(0, count)) clips.push(fitToLength((await readAudio(file)).samples, length));
   return clips;
 }
 
