@@ -15,7 +15,7 @@ export interface DecodedAudio {
   source: {
     sampleRateHz: number;
     channels: number;
-    /** e.g. 'pcm16', 'pcm24', 'pcm8', 'pcm32', 'float32', 'float64'. */
+    /** e.g. 'pcm16', 'pcm24', 'pcm8', 'pcm32', 'float32', 'float64', 'mulaw', 'alaw', 'opus', 'flac', 'mp3'. */
     encoding: string;
     durationSeconds: number;
   };

@@ -64,14 +64,14 @@ test('zero samples is empty', async () => {
   await assertRejects('half-frame.wav', wavBytes({ bitsPerSample: 16, channels: 2, rawData: new Uint8Array(3) }), 'empty', /\(3 bytes, 4 per frame\)/);
 });
 
-test('mu-law, a-law, ADPCM and MP3 are rejected by name', async () => {
-  await assertRejects('mulaw.wav', wavBytes({ bitsPerSample: 8, formatTag: 7, rawData: new Uint8Array(16).fill(0xff) }), 'unsupported-encoding', /unsupported encoding mu-law \(format tag 7\); convert to PCM or float/);
-  await assertRejects('alaw.wav', wavBytes({ bitsPerSample: 8, formatTag: 6, rawData: new Uint8Array(16).fill(0xd5) }), 'unsupported-encoding', /a-law \(format tag 6\)/);
+test('ADPCM, MP3-in-wav and G.711 other than 8-bit are rejected by name', async () => {
+  await assertRejects('mulaw16.wav', wavBytes({ bitsPerSample: 16, formatTag: 7, rawData: new Uint8Array(16).fill(0xff) }), 'unsupported-encoding', /unsupported encoding 16-bit mu-law \(format tag 7\); G.711 stores 8 bits per sample/);
+  await assertRejects('alaw4.wav', wavBytes({ bitsPerSample: 4, formatTag: 6, blockAlign: 1, rawData: new Uint8Array(16).fill(0xd5) }), 'unsupported-encoding', /4-bit a-law \(format tag 6\)/);
   await assertRejects('msadpcm.wav', wavBytes({ bitsPerSample: 4, formatTag: 2, blockAlign: 256, rawData: new Uint8Array(256) }), 'unsupported-encoding', /MS ADPCM \(format tag 2\)/);
   await assertRejects('imaadpcm.wav', wavBytes({ bitsPerSample: 4, formatTag: 0x11, blockAlign: 256, rawData: new Uint8Array(256) }), 'unsupported-encoding', /IMA ADPCM \(format tag 17\)/);
   await assertRejects('mp3.wav', wavBytes({ bitsPerSample: 0, formatTag: 0x55, blockAlign: 1, rawData: new Uint8Array(64) }), 'unsupported-encoding', /MP3 \(format tag 85\)/);
   await assertRejects('unknown.wav', wavBytes({ bitsPerSample: 16, formatTag: 0x1234, rawData: new Uint8Array(8) }), 'unsupported-encoding', /unsupported encoding 0x1234/);
-  await assertRejects('ext-mulaw.wav', wavBytes({ bitsPerSample: 8, extensible: { subFormatTag: 7 }, rawData: new Uint8Array(8) }), 'unsupported-encoding', /mu-law \(WAVE_FORMAT_EXTENSIBLE sub-format 7\)/);
+  await assertRejects('ext-mulaw.wav', wavBytes({ bitsPerSample: 16, extensible: { subFormatTag: 7 }, rawData: new Uint8Array(8) }), 'unsupported-encoding', /16-bit mu-law \(WAVE_FORMAT_EXTENSIBLE sub-format 7\)/);
   await assertRejects('ext-guid.wav', wavBytes({ ...pcm16, extensible: { subFormatTag: 1, guidTail: new Array(14).fill(0x42) } }), 'unsupported-encoding', /sub-format GUID \{42420001-4242-4242-4242-424242424242\}/);
 });
 

@@ -11,7 +11,7 @@ export type WavErrorCode =
   | 'bad-format'
   | 'non-finite';
 
-/** An audio file (wav, Ogg Opus) that cannot be decoded; the message starts with the file name. */
+/** An audio file (wav, Ogg Opus, FLAC, MP3) that cannot be decoded; the message starts with the file name. */
 export class WavError extends Error {
   override readonly name = 'WavError';
   readonly file: string;

@@ -4,7 +4,8 @@
  */
 import { WavError } from './errors.js';
 
-export type WavEncoding = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64';
+/** `mulaw`/`alaw`: 8-bit G.711 codes (format tags 7 and 6). */
+export type WavEncoding = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64' | 'mulaw' | 'alaw';
 
 /** Where the samples of a validated wav file are and how they are stored. */
 export interface WavLayout {
@@ -21,13 +22,13 @@ export interface WavLayout {
 
 const FORMAT_PCM = 0x0001;
 const FORMAT_FLOAT = 0x0003;
+const FORMAT_ALAW = 0x0006;
+const FORMAT_MULAW = 0x0007;
 const FORMAT_EXTENSIBLE = 0xfffe;
 
 /** Common non-PCM format tags, so the error can name what the file holds. */
 const UNSUPPORTED_FORMAT_NAMES: ReadonlyMap<number, string> = new Map([
   [0x0002, 'MS ADPCM'],
-  [0x0006, 'a-law'],
-  [0x0007, 'mu-law'],
   [0x0011, 'IMA ADPCM'],
   [0x0031, 'GSM 6.10'],
   [0x0050, 'MPEG audio'],
@@ -172,11 +173,16 @@ function encodingOf(fmt: FmtChunk, fileName: string): WavEncoding {
     encoding = bits === 8 ? 'pcm8' : bits === 16 ? 'pcm16' : bits === 24 ? 'pcm24' : bits === 32 ? 'pcm32' : undefined;
   } else if (tag === FORMAT_FLOAT) {
     encoding = bits === 32 ? 'float32' : bits === 64 ? 'float64' : undefined;
+  } else if (tag === FORMAT_MULAW || tag === FORMAT_ALAW) {
+    encoding = bits === 8 ? (tag === FORMAT_MULAW ? 'mulaw' : 'alaw') : undefined;
   } else {
     const name = UNSUPPORTED_FORMAT_NAMES.get(tag) ?? `0x${tag.toString(16).padStart(4, '0')}`;
     throw new WavError(fileName, 'unsupported-encoding', `unsupported encoding ${name} (${described}); convert to PCM or float`);
   }
   if (encoding === undefined) {
+    if (tag === FORMAT_MULAW || tag === FORMAT_ALAW) {
+      throw new WavError(fileName, 'unsupported-encoding', `unsupported encoding ${bits}-bit ${tag === FORMAT_MULAW ? 'mu-law' : 'a-law'} (${described}); G.711 stores 8 bits per sample`);
+    }
     const kind = tag === FORMAT_PCM ? 'integer PCM' : 'float';
     throw new WavError(fileName, 'unsupported-encoding', `unsupported encoding ${bits}-bit ${kind} (${described}); use 8/16/24/32-bit PCM or 32/64-bit float`);
   }

@@ -6,30 +6,26 @@ import wavDecoder from 'wav-decoder';
 import { TARGET_SAMPLE_RATE_HZ, type DecodedAudio } from '../types.js';
 import { WavError } from './errors.js';
 import { parseWavLayout, type WavLayout } from './riff.js';
-import { MAX_RESAMPLE_RATE_HZ, resample } from './resample.js';
-import { downmix } from './downmix.js';
+import { ALAW_TABLE, expandG711, MULAW_TABLE } from './g711.js';
+import { checkSourceRate, to16kMono } from './to-16k-mono.js';
 
 const CANONICAL_HEADER_BYTES = 44;
 const FLOAT32_MAX = 3.4028234663852886e38;
-/** libsamplerate converts at most 256:1, so 16 kHz can be reached from 63 Hz upwards. */
-const MIN_SOURCE_RATE_HZ = Math.ceil(TARGET_SAMPLE_RATE_HZ / 256);
 
 /**
  * Decodes wav bytes to mono samples at 16 kHz. Integer PCM is scaled by 2^(bits-1) on both sides
- * (16-bit 16384 -> 0.5, -32768 -> -1); 8-bit is unsigned with 128 as zero; float is taken as is.
+ * (16-bit 16384 -> 0.5, -32768 -> -1); 8-bit is unsigned with 128 as zero; float is taken as is;
+ * G.711 μ-law/A-law codes are expanded to their 16-bit linear values and scaled like 16-bit PCM.
  * `fileName` only labels errors.
  */
 export async function decodeWav(bytes: Uint8Array, fileName: string): Promise<DecodedAudio> {
   const layout = parseWavLayout(bytes, fileName);
-  if (layout.sampleRateHz !== TARGET_SAMPLE_RATE_HZ && (layout.sampleRateHz < MIN_SOURCE_RATE_HZ || layout.sampleRateHz > MAX_RESAMPLE_RATE_HZ)) {
-    throw new WavError(fileName, 'bad-format', `sample rate ${layout.sampleRateHz} Hz cannot be resampled to ${TARGET_SAMPLE_RATE_HZ} Hz (supported: ${MIN_SOURCE_RATE_HZ} to ${MAX_RESAMPLE_RATE_HZ} Hz)`);
-  }
+  checkSourceRate(layout.sampleRateHz, fileName);
   if (layout.encoding === 'float32' || layout.encoding === 'float64') {
     checkFinite(bytes, layout, fileName);
   }
 
-  const mono = downmix(layout.encoding === 'pcm16' ? pcm16Channels(bytes, layout) : decodeWithWavDecoder(bytes, layout, fileName));
-  const samples = layout.sampleRateHz === TARGET_SAMPLE_RATE_HZ ? mono : await resample(mono, layout.sampleRateHz, TARGET_SAMPLE_RATE_HZ);
+  const samples = await to16kMono(decodeChannels(bytes, layout, fileName), layout.sampleRateHz);
   return {
     samples,
     sampleRateHz: TARGET_SAMPLE_RATE_HZ,
@@ -40,6 +36,16 @@ export async function decodeWav(bytes: Uint8Array, fileName: string): Promise<De
       durationSeconds: layout.frames / layout.sampleRateHz,
     },
   };
+}
+
+/** One Float32Array per channel at the file's own rate. */
+function decodeChannels(bytes: Uint8Array, layout: WavLayout, fileName: string): Float32Array[] {
+  if (layout.encoding === 'pcm16') return pcm16Channels(bytes, layout);
+  if (layout.encoding === 'mulaw' || layout.encoding === 'alaw') {
+    const codes = bytes.subarray(layout.dataOffset, layout.dataOffset + layout.frames * layout.channels);
+    return expandG711(codes, layout.channels, layout.encoding === 'mulaw' ? MULAW_TABLE : ALAW_TABLE);
+  }
+  return decodeWithWavDecoder(bytes, layout, fileName);
 }
 
 /**
