@@ -11,8 +11,8 @@ import type { Split, Task } from '../datasets/types.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { lineChartHtml } from '../pipeline/charts.js';
 import {
-  chooseOperatingPoint, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, matchDetections, sweepThresholds,
-  TARGET_FALSE_ACCEPTS_PER_HOUR, type DetPoint, type ScoredStream,
+  chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, matchDetections, sweepThresholds,
+  TARGET_FALSE_ACCEPTS_PER_HOUR, type DetPoint, type PerKeywordOperatingPoint, type ScoredStream,
 } from '../pipeline/detection-metrics.js';
 import { DEFAULT_REPORT_DIR } from '../pipeline/evaluate.js';
 import { createProgress } from '../pipeline/progress.js';
@@ -62,6 +62,10 @@ export interface StreamReport {
   atConfiguredThreshold: DetPoint;
   sweep: DetPoint[];
   operatingPoint: { maxFalseAcceptsPerHour: number; point: DetPoint | null };
+  /** Per-keyword thresholds at the same budget (null: none keeps it). */
+  perKeywordOperatingPoint: PerKeywordOperatingPoint | null;
+  /** The thresholds the detector ran with (the model's measured ones unless overridden). */
+  configuredThresholds: { defaultThreshold: number; thresholds: Record<string, number> };
   streams: { index: number; seconds: number; snrDb: number; noise: string; keywords: number; fillers: number }[];
   processingSeconds: number;
   realTimeFactor: number;
@@ -124,14 +128,16 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     } finally {
       progress.stop();
     }
-    const sweep = sweepThresholds(scored, {
+    const sweepOptions = {
       labels: recognizer.labels,
       trigger: detector.config,
       windowSeconds: detector.windowSamples / detector.features.sampleRateHz,
       historyLength: detector.smoothingLength,
       toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
-    });
+    };
+    const sweep = sweepThresholds(scored, sweepOptions);
     const point = chooseOperatingPoint(sweep, TARGET_FALSE_ACCEPTS_PER_HOUR);
+    const perKeyword = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR);
     const report: StreamReport = {
       model: resolve(modelPath),
       data: resolve(options.data),
@@ -146,6 +152,8 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       atConfiguredThreshold: detPoint(detector.config.defaultThreshold, configured, totalSeconds),
       sweep,
       operatingPoint: { maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR, point },
+      perKeywordOperatingPoint: perKeyword,
+      configuredThresholds: { defaultThreshold: detector.config.defaultThreshold, thresholds: detector.config.thresholds },
       streams,
       processingSeconds: Number(processing.toFixed(3)),
       realTimeFactor: processing / totalSeconds,
@@ -160,29 +168,42 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     );
     await writeFileAtomic(join(reportDir, 'det-curve.html'), html);
 
+    let saved: { defaultThreshold: number; thresholds: Record<string, number> } | null = null;
     if (options.saveThresholds) {
-      if (!point) throw new Error(`--save-thresholds: no swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h; ${modelPath} left unchanged`);
+      if (!point && !perKeyword) throw new Error(`--save-thresholds: no swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h; ${modelPath} left unchanged`);
+      // Per-keyword thresholds only where they measured fewer misses than one threshold for all.
+      const usePerKeyword = perKeyword !== null && (point === null || perKeyword.point.falseRejectRate < point.falseRejectRate);
+      const chosen = usePerKeyword ? perKeyword!.point : point!;
+      saved = usePerKeyword
+        ? { defaultThreshold: point?.threshold ?? Math.max(...Object.values(perKeyword!.thresholds)), thresholds: perKeyword!.thresholds }
+        : { defaultThreshold: point!.threshold, thresholds: {} };
+      const detection = {
+        ...saved,
+        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
+        measured: { falseRejectRate: chosen.falseRejectRate, falseAcceptsPerHour: chosen.falseAcceptsPerHour, keywords: report.keywords },
+      };
       await recognizer.dispose();
-      await updateOnnxManifest(modelPath, (m) => ({
-        ...m,
-        detection: {
-          defaultThreshold: point.threshold,
-          thresholds: {},
-          chosenOn: { data: report.data, split: report.split, holdout: report.holdout, minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
-          measured: { falseRejectRate: point.falseRejectRate, falseAcceptsPerHour: point.falseAcceptsPerHour, keywords: report.keywords },
-        },
-      }));
+      await updateOnnxManifest(modelPath, (m) => ({ ...m, detection }));
     }
     if (options.json) out.write(JSON.stringify(report) + '\n');
     else {
       out.write(`${report.keywords} keywords and ${report.fillers} other words in ${count} streams, ${(totalSeconds / 60).toFixed(1)} min (real-time factor ${report.realTimeFactor.toFixed(4)})\n`);
       const c = report.atConfiguredThreshold;
-      out.write(`at threshold ${c.threshold}: FRR ${percent(c.falseRejectRate)}, ${c.falseAcceptsPerHour.toFixed(2)} false accepts/hour\n\n`);
+      const configured = report.configuredThresholds;
+      const perLabel = Object.entries(configured.thresholds).map(([l, t]) => `${l} ${t}`).join(', ');
+      out.write(`at the detector's thresholds (default ${configured.defaultThreshold}${perLabel ? `; ${perLabel}` : ''}): FRR ${percent(c.falseRejectRate)}, ${c.falseAcceptsPerHour.toFixed(2)} false accepts/hour\n\n`);
       out.write(sweepTable(sweep));
       out.write(point
         ? `\noperating point (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): threshold ${point.threshold}, FRR ${percent(point.falseRejectRate)}, ${point.falseAcceptsPerHour.toFixed(2)} FA/h\n`
         : `\nno swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h\n`);
-      if (options.saveThresholds && point) out.write(`saved threshold ${point.threshold} into ${modelPath} (its detection default)\n`);
+      if (perKeyword) {
+        const p = perKeyword.point;
+        out.write(`per-keyword thresholds (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): ${Object.entries(perKeyword.thresholds).map(([l, t]) => `${l} ${t}`).join(', ')}: FRR ${percent(p.falseRejectRate)}, ${p.falseAcceptsPerHour.toFixed(2)} FA/h\n`);
+      }
+      if (saved) {
+        const perLabel = Object.entries(saved.thresholds).map(([l, t]) => `${l} ${t}`).join(', ');
+        out.write(`saved into ${modelPath} as its detection defaults: default ${saved.defaultThreshold}${perLabel ? `; ${perLabel}` : ''}\n`);
+      }
       out.write(`report: ${join(reportDir, 'stream-report.json')}, ${join(reportDir, 'det-curve.html')}\n`);
     }
     return report;
@@ -219,7 +240,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
     .option('--stream-seconds <n>', 'length of each built stream', positiveInt('--stream-seconds'), DEFAULT_STREAM_SECONDS)
     .option('--report-dir <dir>', 'folder for stream-report.json and det-curve.html', DEFAULT_REPORT_DIR)
     .option('--json', 'print the report as JSON instead of text', false)
-    .option('--save-thresholds', 'write the <= 1 FA/h operating point\'s threshold into the model file as the default of kws listen and the demo (validation or train split only)', false)
+    .option('--save-thresholds', 'write the <= 1 FA/h operating point (one threshold, or per keyword where that misses fewer) into the model file as the defaults of kws listen and the demo (validation or train split only)', false)
     .action(async (opts: EvaluateStreamCliOptions) => {
       await runEvaluateStream({
         data: opts.data,

@@ -142,3 +142,66 @@ export function chooseOperatingPoint(points: readonly DetPoint[], maxFalseAccept
 export function detCurve(points: readonly DetPoint[]): [number, number][] {
   return points.map((p): [number, number] => [p.falseAcceptsPerHour, p.falseRejectRate]).sort((a, b) => a[0] - b[0] || b[1] - a[1]);
 }
+
+export interface PerKeywordOperatingPoint {
+  /** Threshold of every keyword (keywords never worth firing get the strictest swept threshold). */
+  thresholds: Record<string, number>;
+  /** All keywords at these thresholds together, replayed as the detector runs them. */
+  point: Omit<DetPoint, 'threshold'>;
+}
+
+/**
+ * Per-keyword thresholds for the most hits at <= `maxFalseAcceptsPerHour` in total. Each keyword's
+ * hits and false accepts are measured alone over the sweep (other keywords ignored), then
+ * thresholds are lowered greedily by the best extra hits per extra false accept while the budget
+ * allows; the result is replayed with all keywords at once (they share the refractory period) and
+ * returned only if it still keeps the budget. Null when no combination does.
+ */
+export function choosePerKeywordThresholds(
+  streams: readonly ScoredStream[],
+  options: SweepOptions,
+  keywords: readonly string[],
+  maxFalseAcceptsPerHour = TARGET_FALSE_ACCEPTS_PER_HOUR,
+): PerKeywordOperatingPoint | null {
+  const candidates = [...(options.thresholds ?? DEFAULT_SWEEP_THRESHOLDS)].sort((a, b) => b - a);
+  const strictest = candidates[0]!;
+  const duration = streams.reduce((a, s) => a + s.durationSeconds, 0);
+  const budget = Math.floor((maxFalseAcceptsPerHour * duration) / 3600 + 1e-9);
+  const measure = (thresholds: Record<string, number>, ignore: readonly string[]): { hits: number; misses: number; falseAccepts: number } => {
+    const config: TriggerConfig = { ...options.trigger, ignoreLabels: [...options.trigger.ignoreLabels, ...ignore], thresholds, defaultThreshold: strictest };
+    const total = { hits: 0, misses: 0, falseAccepts: 0 };
+    for (const s of streams) {
+      const detections = replayTrigger(options.labels, s.posteriors, config, options.windowSeconds, options.historyLength);
+      const r = matchDetections(detections, s.truth, options.toleranceSeconds);
+      total.hits += r.hits;
+      total.misses += r.misses;
+      total.falseAccepts += r.falseAccepts;
+    }
+    return total;
+  };
+  // table[k][i]: keyword k alone at candidates[i] (strictest first).
+  const table = keywords.map((k) => candidates.map((t) => measure({ [k]: t }, keywords.filter((o) => o !== k))));
+  const level = keywords.map(() => 0);
+  let used = table.reduce((a, rows) => a + rows[0]!.falseAccepts, 0);
+  for (;;) {
+    let bestMove: { k: number; i: number; gain: number; cost: number } | null = null;
+    keywords.forEach((_, k) => {
+      const now = table[k]![level[k]!]!;
+      for (let i = level[k]! + 1; i < candidates.length; i++) {
+        const next = table[k]![i]!;
+        const gain = next.hits - now.hits;
+        const cost = next.falseAccepts - now.falseAccepts;
+        if (gain <= 0 || used + cost > budget) continue;
+        const better = bestMove === null || gain * Math.max(bestMove.cost, 0.5) > bestMove.gain * Math.max(cost, 0.5) || (gain * Math.max(bestMove.cost, 0.5) === bestMove.gain * Math.max(cost, 0.5) && gain > bestMove.gain);
+        if (better) bestMove = { k, i, gain, cost };
+      }
+    });
+    if (bestMove === null) break;
+    const move: { k: number; i: number; cost: number } = bestMove;
+    level[move.k] = move.i;
+    used += move.cost;
+  }
+  const thresholds = Object.fromEntries(keywords.map((k, n) => [k, candidates[level[n]!]!]));
+  const { threshold: _unused, ...point } = detPoint(strictest, measure(thresholds, []), duration);
+  return point.falseAcceptsPerHour <= maxFalseAcceptsPerHour ? { thresholds, point } : null;
+}

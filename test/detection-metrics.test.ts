@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseOperatingPoint, detCurve, detPoint, matchDetections, sweepThresholds, type DetPoint, type TruthEvent } from '../pipeline/detection-metrics.js';
+import { chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, matchDetections, sweepThresholds, type DetPoint, type TruthEvent } from '../pipeline/detection-metrics.js';
 import type { Detection, PosteriorFrame } from '../pipeline/streaming/types.js';
 
 const det = (label: string, firedAtSeconds: number, score = 0.9): Detection => ({ label, score, firedAtSeconds, startSeconds: firedAtSeconds - 1, endSeconds: firedAtSeconds });
@@ -72,4 +72,27 @@ test('operating point: none qualifies, and ties go to fewer false accepts then t
   const p = (threshold: number, falseRejectRate: number, falseAcceptsPerHour: number): DetPoint => ({ threshold, falseRejectRate, falseAcceptsPerHour, hits: 0, misses: 0, falseAccepts: 0 });
   assert.equal(chooseOperatingPoint([p(0.5, 0.1, 3), p(0.9, 0.2, 2)]), null);
   assert.equal(chooseOperatingPoint([p(0.8, 0.2, 0.5), p(0.9, 0.2, 0), p(0.95, 0.2, 0), p(0.99, 0.4, 0)])!.threshold, 0.9);
+});
+
+test('per-keyword thresholds catch what one threshold for all cannot, within the false-accept budget', () => {
+  const labels = ['_silence_', 'yes', 'no'];
+  // 'yes' is said softly once (0.5) and never fires falsely; 'no' has a spurious 0.6 bump at 9 s.
+  const posteriors = [
+    frame(1.5, 0.5, 0), frame(2.0, 0, 0),
+    frame(3.5, 0.9, 0), frame(4.0, 0, 0),
+    frame(6.5, 0, 0.9), frame(7.0, 0, 0),
+    frame(9.0, 0, 0.6), frame(9.5, 0, 0),
+  ];
+  const truth = [word('yes', 1.0, 1.5), word('yes', 3.0, 3.5), word('no', 6.0, 6.5)];
+  const streams = [{ durationSeconds: 3600, posteriors, truth }];
+  const options = { labels, trigger: { refractoryMs: 1000, ignoreLabels: ['_silence_'] }, windowSeconds: 1, historyLength: 1, thresholds: [0.4, 0.55, 0.7, 0.95] };
+  const global = chooseOperatingPoint(sweepThresholds(streams, options), 0)!;
+  assert.deepEqual([global.threshold, global.hits, global.falseAccepts], [0.7, 2, 0]);
+  const perKeyword = choosePerKeywordThresholds(streams, options, ['yes', 'no'], 0)!;
+  assert.deepEqual(perKeyword.thresholds, { yes: 0.4, no: 0.7 });
+  assert.deepEqual([perKeyword.point.hits, perKeyword.point.misses, perKeyword.point.falseAccepts], [3, 0, 0]);
+  // With a budget of one false accept an hour the spurious 'no' may fire: both at 0.4.
+  const looser = choosePerKeywordThresholds(streams, options, ['yes', 'no'], 1)!;
+  assert.equal(looser.point.hits, 3);
+  assert.ok(looser.point.falseAccepts <= 1);
 });
