@@ -22,6 +22,7 @@ import { buildStream, streamSourcesFromDataset } from '../pipeline/stream-builde
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import type { DetectorConfig } from '../pipeline/streaming/types.js';
 import { oneOf, positiveInt } from './options.js';
+import { defaultReportDir } from './report-dir.js';
 
 export const STREAM_SPLITS: readonly (Split | 'all')[] = ['test', 'validation', 'train', 'all'];
 export const DEFAULT_STREAM_MINUTES = 30;
@@ -238,7 +239,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
     .option('--seed <n>', 'seed of clip placement, gaps, noise and SNR', positiveInt('--seed'), 1)
     .option('--noise <dir>', 'background noise: a folder of wavs or a dataset with _background_noise_/ (default: the --data folder\'s)')
     .option('--stream-seconds <n>', 'length of each built stream', positiveInt('--stream-seconds'), DEFAULT_STREAM_SECONDS)
-    .option('--report-dir <dir>', 'folder for stream-report.json and det-curve.html', DEFAULT_REPORT_DIR)
+    .option('--report-dir <dir>', 'folder for stream-report.json and det-curve.html', defaultReportDir('evaluate-stream'))
     .option('--json', 'print the report as JSON instead of text', false)
     .option('--save-thresholds', 'write the <= 1 FA/h operating point (one threshold, or per keyword where that misses fewer) into the model file as the defaults of kws listen and the demo (validation or train split only)', false)
     .action(async (opts: EvaluateStreamCliOptions) => {

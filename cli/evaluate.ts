@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { DEFAULT_REPORT_DIR, EVALUATE_SPLITS, runEvaluate, type EvaluateSplit } from '../pipeline/evaluate.js';
+import { EVALUATE_SPLITS, runEvaluate, type EvaluateSplit } from '../pipeline/evaluate.js';
 import { oneOf, positiveInt } from './options.js';
+import { defaultReportDir } from './report-dir.js';
 
 interface EvaluateCliOptions {
   data: string;
@@ -24,7 +25,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--holdout', 'split the folder by the hold-out speaker re-split used by `kws train --holdout`', false)
     .option('--source <name>', 'only clips of this source, e.g. synth:flite or synth:espeak (see `kws dataset info`)')
     .option('--json', 'print the report as JSON instead of text', false)
-    .option('--report-dir <dir>', 'folder for report.json, confusion-matrix.html and worst-clips.csv', DEFAULT_REPORT_DIR)
+    .option('--report-dir <dir>', 'folder for report.json, confusion-matrix.html and worst-clips.csv', defaultReportDir('evaluate'))
     .option('--batch-size <n>', 'clips per model run', positiveInt('--batch-size'), 64)
     .option('--worst <n>', 'misclassified clips to list', positiveInt('--worst'), 50)
     .action(async (opts: EvaluateCliOptions) => {

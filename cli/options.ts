@@ -1,25 +1,45 @@
-/** Parsers for command-line option values that fail with a message naming the option. */
+/**
+ * Parsers for command-line option values that fail with a message naming the option. Numbers are
+ * read strictly: decimal digits only for integers ('1e3', '0x10', ' 2' and '' are refused) and
+ * plain decimal notation for fractions.
+ */
 import { InvalidArgumentError } from 'commander';
+import { maxJobs } from '../pipeline/batch/pool.js';
+
+const INTEGER = /^[0-9]+$/;
+const DECIMAL = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+
+function integer(name: string, value: string, what: string): number {
+  const n = INTEGER.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be ${what} written in digits, got '${value}'`);
+  return n;
+}
 
 export function positiveInt(name: string): (value: string) => number {
   return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    const n = integer(name, value, 'a positive integer');
+    if (n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
     return n;
   };
 }
 
 export function nonNegativeInt(name: string): (value: string) => number {
+  return (value) => integer(name, value, 'a non-negative integer');
+}
+
+/** Worker threads: 1 to maxJobs() (a few per core), so a typo cannot start a thousand threads. */
+export function jobCount(name: string): (value: string) => number {
   return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${value}'`);
+    const n = positiveInt(name)(value);
+    const max = maxJobs();
+    if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max} (4 per core on this machine), got '${value}'`);
     return n;
   };
 }
 
 export function numberIn(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
-    const n = Number(value);
+    const n = DECIMAL.test(value) ? Number(value) : NaN;
     if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got '${value}'`);
     return n;
   };
@@ -27,11 +47,11 @@ export function numberIn(name: string, min: number, max: number): (value: string
 
 export function intList(name: string): (value: string) => number[] {
   return (value) => {
-    const parts = value.split(',').map((s) => Number(s.trim()));
-    if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n <= 0)) {
+    const parts = value.split(',').map((s) => s.trim());
+    if (parts.some((s) => !INTEGER.test(s) || Number(s) <= 0)) {
       throw new InvalidArgumentError(`${name} must be a comma-separated list of positive integers, got '${value}'`);
     }
-    return parts;
+    return parts.map(Number);
   };
 }
 

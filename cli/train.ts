@@ -1,7 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_AUGMENT_CONFIG, type AugmentConfig } from '../datasets/augment.js';
 import type { Task } from '../datasets/types.js';
+import { UsageError } from './exit-codes.js';
 import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
+import { checkRunFolder } from './run-folder.js';
 
 /** `MIN,MAX` in dB, MIN <= MAX. */
 function snrRange(value: string): [number, number] {
@@ -57,6 +59,7 @@ interface TrainCliOptions {
   pooling: 'mean' | 'last';
   dropout: number;
   resume: boolean;
+  force: boolean;
   limit: number;
   cacheDir?: string;
   augment: boolean;
@@ -70,6 +73,22 @@ interface TrainCliOptions {
   initFrom?: string;
   validationFrom: string[];
   excludeSource: string[];
+}
+
+/** The training job's dead ends, with what to do next. */
+async function withGuidance<T>(run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/no validation items/.test(message)) {
+      throw new UsageError(
+        `${message}. With a small set: add a folder that has validation clips (--data, or --validation-from DIR), ` +
+          'give the folder a validation_list.txt, or use more speakers (clips are split by speaker, so a few speakers can leave a split empty)',
+      );
+    }
+    throw err;
+  }
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -91,15 +110,14 @@ export function registerTrainCommand(program: Command): void {
     .option('--hidden <n>', 'hidden dense units (0 = none)', nonNegativeInt('--hidden'), 64)
     .option('--pooling <kind>', 'mean or last', oneOf('--pooling', ['mean', 'last'] as const), 'mean')
     .option('--dropout <rate>', 'dropout during training', numberIn('--dropout', 0, 0.9), 0.1)
-    .option('--resume', 'continue an interrupted run from RUN_DIR/last.ckpt', false)
+    .option('--resume', 'continue an interrupted run from RUN_DIR/last.ckpt')
+    .option('--force', 'replace the run already in --out (its checkpoints are overwritten)')
     .option('--limit <n>', 'at most N clips per split and dataset (0 = all)', nonNegativeInt('--limit'), 0)
     .option('--cache-dir <dir>', 'feature cache folder (default ~/.cache/kws/features)')
-    .option('--augment', 'augment the training clips anew every epoch (noise, shift, gain, speed, reverb), in a worker thread', true)
-    .option('--no-augment', 'train on fixed cached features of the training clips')
+    .option('--no-augment', 'train on fixed cached features of the training clips (by default they are augmented anew every epoch: noise, shift, gain, speed, reverb, in a worker thread)')
     .option('--noise-dir <dir>', 'folder of noise recordings (or a dataset with _background_noise_/) to mix in; data folders without noise of their own also cut their _silence_ clips from it (repeatable; default: the data folders\' _background_noise_)', collect, [])
     .option('--snr-db <min,max>', `signal-to-noise range of mixed noise in dB (default ${DEFAULT_AUGMENT_CONFIG.noise.snrDbMin},${DEFAULT_AUGMENT_CONFIG.noise.snrDbMax})`, snrRange)
-    .option('--spec-augment', 'mask random frames and coefficients of the training features (with --augment)', true)
-    .option('--no-spec-augment', 'no feature masking')
+    .option('--no-spec-augment', 'no masking of random frames and coefficients of the training features (on by default with augmentation)')
     .option('--pitch <semitones>', 'shift the pitch of half the training clips by up to ±N semitones, keeping their duration (with --augment; 0 = off)', numberIn('--pitch', 0, 12), 0)
     .option('--repeat <dir=n>', 'use the train split of data folder DIR N times per epoch, each augmented differently (repeatable)', collectRepeat, {})
     .option('--train-fraction <dir=f>', 'train on only this share of data folder DIR\'s training speakers (nested subsets, for learning curves; repeatable)', collectFraction, {})
@@ -108,39 +126,42 @@ export function registerTrainCommand(program: Command): void {
     .option('--validation-from <dir>', 'select the best epoch and fit the temperature on this folder\'s validation split only (repeatable; default: every folder\'s)', collect, [])
     .option('--exclude-source <name>', 'leave out every clip of this source from all splits, e.g. synth:flite to test on an unseen TTS engine (repeatable)', collect, [])
     .action(async (opts: TrainCliOptions) => {
-      if (opts.data.length + opts.holdout.length === 0) throw new Error('give at least one --data or --holdout folder');
+      if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder');
+      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
       const { runTrainJob } = await import('../model/train-job.js');
-      const result = await runTrainJob({
-        data: opts.data,
-        holdout: opts.holdout,
-        runDir: opts.out,
-        task: opts.task,
-        epochs: opts.epochs,
-        batchSize: opts.batchSize,
-        learningRate: opts.lr,
-        patience: opts.patience,
-        plateauDecay: opts.plateauDecay,
-        labelSmoothing: opts.labelSmoothing,
-        seed: opts.seed,
-        lstmUnits: opts.units,
-        hiddenUnits: opts.hidden,
-        pooling: opts.pooling,
-        dropout: opts.dropout,
-        resume: opts.resume,
-        limitPerSplit: opts.limit,
-        cacheDir: opts.cacheDir,
-        augment: augmentConfigFrom(opts),
-        noiseDirs: opts.noiseDir,
-        repeat: opts.repeat,
-        trainFraction: opts.trainFraction,
-        priorCorrection: opts.priorCorrection,
-        initFrom: opts.initFrom,
-        validationFrom: opts.validationFrom,
-        excludeSources: opts.excludeSource,
-        command: `kws ${process.argv.slice(2).join(' ')}`,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
+      const result = await withGuidance(
+        runTrainJob({
+          data: opts.data,
+          holdout: opts.holdout,
+          runDir: opts.out,
+          task: opts.task,
+          epochs: opts.epochs,
+          batchSize: opts.batchSize,
+          learningRate: opts.lr,
+          patience: opts.patience,
+          plateauDecay: opts.plateauDecay,
+          labelSmoothing: opts.labelSmoothing,
+          seed: opts.seed,
+          lstmUnits: opts.units,
+          hiddenUnits: opts.hidden,
+          pooling: opts.pooling,
+          dropout: opts.dropout,
+          resume: opts.resume === true,
+          limitPerSplit: opts.limit,
+          cacheDir: opts.cacheDir,
+          augment: augmentConfigFrom(opts),
+          noiseDirs: opts.noiseDir,
+          repeat: opts.repeat,
+          trainFraction: opts.trainFraction,
+          priorCorrection: opts.priorCorrection,
+          initFrom: opts.initFrom,
+          validationFrom: opts.validationFrom,
+          excludeSources: opts.excludeSource,
+          command: `kws ${process.argv.slice(2).join(' ')}`,
+          log: (line) => process.stderr.write(`${line}\n`),
+        }),
+      );
       process.stdout.write(`best checkpoint: ${opts.out}/best.ckpt${result.testAccuracy === null ? '' : ` (test accuracy ${(100 * result.testAccuracy).toFixed(2)}%)`}\n`);
     });
 }

@@ -2,7 +2,7 @@
  * Atomic file writes: data goes to a temporary file beside the target, is flushed, then renamed
  * over it, so a crash mid-write never leaves a half-written file where a good one was.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -43,4 +43,38 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
   }
   closeSync(fd);
   renameSync(tmp, target);
+}
+
+/** Names writeFileAtomic gives its temporaries: `.TARGET.PID.BASE36TIME.tmp`. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-z]+\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes this program's temporaries in `dir` left by a process killed between writing and
+ * renaming (their writer's pid is gone); other files, and temporaries of live writers, are kept.
+ * Returns the names removed.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMP_NAME.exec(name);
+    if (match === null || processAlive(Number(match[2]))) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

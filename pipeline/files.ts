@@ -16,13 +16,24 @@ export class InputPathError extends Error {
 }
 
 
+/**
+ * Adds the audio files under `dir`, sorted. A folder that cannot be listed is added itself, and so
+ * is an audio-named entry of any type (a FIFO, a socket): fileTask turns each into an error row
+ * instead of stopping the walk or blocking on a read.
+ */
 async function walkAudioFiles(dir: string, into: string[]): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    into.push(dir);
+    return;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) await walkAudioFiles(full, into);
-    else if ((entry.isFile() || entry.isSymbolicLink()) && isAudioFileName(entry.name)) into.push(full);
+    else if (isAudioFileName(entry.name)) into.push(full);
   }
 }
 
@@ -65,7 +76,9 @@ export async function expandInputs(inputs: readonly string[], options: ExpandOpt
   for (const input of inputs) {
     if (typeof input !== 'string' || input.length === 0) throw new TypeError(`input path must be a non-empty string, got ${JSON.stringify(input)}`);
     if (input === STDIN_INPUT) {
-      files.push(...(await readPathList(options.stdin ?? process.stdin)));
+      const listed = await readPathList(options.stdin ?? process.stdin);
+      if (listed.length === 0) throw new InputPathError(input, 'stdin listed no paths');
+      files.push(...listed);
       continue;
     }
     if (isDynamicPattern(input)) {
@@ -91,8 +104,11 @@ export async function expandInputs(inputs: readonly string[], options: ExpandOpt
       const code = (err as NodeJS.ErrnoException).code;
       throw new InputPathError(input, code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? String(err)})`);
     }
-    if (info.isDirectory()) await walkAudioFiles(input, files);
-    else files.push(input);
+    if (info.isDirectory()) {
+      const before = files.length;
+      await walkAudioFiles(input, files);
+      if (files.length === before) throw new InputPathError(input, 'no audio files (*.wav, *.opus, *.ogg) in this folder or below');
+    } else files.push(input);
   }
   const seen = new Set<string>();
   return files.filter((f) => {

@@ -21,6 +21,8 @@ export interface ResultRow {
   /** The best `top` labels with their scores, best first (only when asked for). */
   top?: { label: string; score: number }[];
   error: string | null;
+  /** Why the label should not be trusted though recognition ran (a clip too short or beyond full scale). */
+  warning?: string | null;
   /** Identity of the file's content: hash of resolved path, size and mtime (see batch/file-key.ts). */
   key?: string;
   part?: number;
@@ -33,6 +35,8 @@ export interface ColumnOptions {
   top?: boolean;
   /** `start` and `end` columns (seconds). */
   times?: boolean;
+  /** A `warning` column after `error`. */
+  warning?: boolean;
   /** `key`, `part` and `parts` columns, which make an output file resumable. */
   key?: boolean;
 }
@@ -71,6 +75,7 @@ export function csvColumns(options: ColumnOptions = {}): string[] {
     ...(options.times ? ['start', 'end'] : []),
     ...(options.top ? ['top'] : []),
     'error',
+    ...(options.warning ? ['warning'] : []),
     ...(options.key ? ['key', 'part', 'parts'] : []),
   ];
 }
@@ -83,6 +88,7 @@ function csvRecord(row: ResultRow, options: ColumnOptions): string {
     ...(options.times ? [secondsText(row.start), secondsText(row.end)] : []),
     ...(options.top ? [topText(row.top)] : []),
     row.error ?? '',
+    ...(options.warning ? [row.warning ?? ''] : []),
     ...(options.key ? [row.key ?? '', String(row.part ?? 1), String(row.parts ?? 1)] : []),
   ];
   return fields.map(csvField).join(',') + '\r\n';
@@ -96,6 +102,7 @@ function jsonRecord(row: ResultRow, options: ColumnOptions): string {
   }
   if (options.top) out.top = row.top ?? [];
   out.error = row.error;
+  if (options.warning) out.warning = row.warning ?? null;
   if (options.key) {
     out.key = row.key ?? null;
     out.part = row.part ?? 1;
@@ -139,7 +146,7 @@ function tableCells(row: ResultRow, options: ColumnOptions): string[] {
     row.score === null ? '-' : scoreText(row.score),
     ...(options.times ? [secondsText(row.start), secondsText(row.end)] : []),
     ...(options.top ? [topText(row.top)] : []),
-    flat(row.error ?? ''),
+    flat(row.error ?? (options.warning && row.warning ? `warning: ${row.warning}` : '')),
   ];
 }
 

@@ -5,7 +5,7 @@ import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readResumeState, ResultLogError } from '../pipeline/batch/result-log.js';
+import { headerLine, readResumeState, ResultLogError } from '../pipeline/batch/result-log.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 import { runTranscribe } from '../pipeline/transcribe.js';
 import { toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
@@ -76,7 +76,8 @@ test('a run killed with SIGKILL mid-way loses nothing written; the re-run repair
   assert.equal(await exited, 'SIGKILL', `child ended on its own before the kill: ${stderr}`);
 
   const before = await readFile(out, 'utf8');
-  const completeBefore = lines(before).filter((l) => l.endsWith('}'));
+  // The first line is the results file's header (written first), then rows.
+  const completeBefore = lines(before).slice(1).filter((l) => l.endsWith('}'));
   assert.ok(completeBefore.length > 0 && completeBefore.length < FILES + 2, `${completeBefore.length} rows before the re-run`);
   // Whatever the kill left, also tear the last line by hand, as a kill inside a write would.
   await appendFile(out, '{"file":"' + join(audio, '00001.wav').slice(0, 20));
@@ -87,12 +88,12 @@ test('a run killed with SIGKILL mid-way loses nothing written; the re-run repair
   assert.equal(result.processed, FILES + 2 - completeBefore.length);
   assert.equal(result.exitCode, 1); // the corrupt and empty files
 
-  const rows = lines(await readFile(out, 'utf8')).map((l) => JSON.parse(l) as { file: string; key: string; label: string | null; error: string | null });
+  const rows = lines(await readFile(out, 'utf8')).slice(1).map((l) => JSON.parse(l) as { file: string; key: string; label: string | null; error: string | null });
   assert.equal(rows.length, FILES + 2);
   assert.equal(new Set(rows.map((r) => r.file)).size, FILES + 2);
   assert.equal(new Set(rows.map((r) => r.key)).size, FILES + 2);
   // The rows written before the kill are untouched, byte for byte.
-  assert.ok((await readFile(out, 'utf8')).startsWith(completeBefore.join('\n') + '\n'));
+  assert.ok((await readFile(out, 'utf8')).startsWith(lines(before)[0] + '\n' + completeBefore.join('\n') + '\n'));
   const failed = rows.filter((r) => r.error !== null).map((r) => r.file).sort();
   assert.deepEqual(failed, [join(audio, 'zz-corrupt.wav'), join(audio, 'zz-empty.wav')]);
   // Rows match a direct recognition.
@@ -116,7 +117,7 @@ test('CSV --out: resume keeps one header, repairs a torn row, and a changed file
   assert.equal(result.skipped, 1);
   assert.equal(result.processed, 2);
   let parsed = parseCsv(await readFile(out, 'utf8'));
-  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'start', 'end', 'top', 'error', 'key', 'part', 'parts']);
+  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'start', 'end', 'top', 'error', 'warning', 'key', 'part', 'parts']);
   assert.deepEqual(parsed.slice(1).map((r) => r[0]), inputs);
 
   // Touching a file changes its key (mtime), so it is recognised again and appended.
@@ -134,13 +135,14 @@ test('CSV --out: resume keeps one header, repairs a torn row, and a changed file
 test('readResumeState: rows of a file cut short at the end are dropped; damage before the end is an error', async () => {
   const out = join(dir, 'multi.jsonl');
   const row = (key: string, part: number, parts: number): string => JSON.stringify({ file: key, label: 'yes', score: 1, error: null, key, part, parts }) + '\n';
-  const good = row('a', 1, 1) + row('b', 1, 2) + row('b', 2, 2);
+  const header = headerLine('jsonl', { times: true }) + '\n';
+  const good = header + row('a', 1, 1) + row('b', 1, 2) + row('b', 2, 2);
   await writeFile(out, good + row('c', 1, 3) + row('c', 2, 3));
   const state = await readResumeState(out, 'jsonl', { times: true });
   assert.deepEqual([...state.done], ['a', 'b']);
   assert.equal(state.repairedBytes, Buffer.byteLength(row('c', 1, 3) + row('c', 2, 3)));
   assert.equal(await readFile(out, 'utf8'), good);
 
-  await writeFile(out, row('a', 1, 1) + 'garbage\n' + row('b', 1, 1));
+  await writeFile(out, header + row('a', 1, 1) + 'garbage\n' + row('b', 1, 1));
   await assert.rejects(readResumeState(out, 'jsonl', { times: true }), (err: Error) => err instanceof ResultLogError && /not a jsonl results row/.test(err.message));
 });

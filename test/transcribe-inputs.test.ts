@@ -101,7 +101,7 @@ test('a long recording with no detection gives one row with no label and no erro
   const stdout = new Capture();
   await runTranscribe({ inputs: [longFile], recognizer, format: 'csv', stdout, stderr: new Capture(), detector: { defaultThreshold: 1, ignoreLabels: [] } });
   const lines = stdout.text.trimEnd().split('\r\n');
-  assert.deepEqual(lines, ['file,label,score,start,end,error', `${longFile},,,,,`]);
+  assert.deepEqual(lines, ['file,label,score,start,end,error,warning', `${longFile},,,,,,`]);
 });
 
 test('worker threads (--jobs 2) give the same rows as the in-process recognizer', async () => {

@@ -96,7 +96,7 @@ export function resolveBatchOutput(options: BatchOutputOptions): BatchOutput {
 }
 
 /** Columns of every batch output; --out files add key/part/parts (ResultLog). */
-export const batchColumns = (top: number): ColumnOptions => ({ times: true, top: top > 0 });
+export const batchColumns = (top: number): ColumnOptions => ({ times: true, top: top > 0, warning: true });
 
 /** Opens the batch sink; a torn end cut from an earlier interrupted --out is reported on stderr. */
 export async function openBatchSink(output: BatchOutput): Promise<RowSink> {

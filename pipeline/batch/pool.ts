@@ -31,6 +31,11 @@ export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** The most worker threads one process starts: each holds a model session and its buffers (~40 MB). */
+export function maxJobs(): number {
+  return 4 * defaultJobs();
+}
+
 export class InlineRunner implements BatchRunner {
   readonly capacity = 1;
   readonly #recognizer: Recognizer;
@@ -75,7 +80,9 @@ export class RecognizerPool implements BatchRunner {
 
   /** Starts `threads` workers and waits until each has loaded `modelPath`. */
   static async create(modelPath: string, threads: number = defaultJobs(), recognize: RecognizeOptions = {}): Promise<RecognizerPool> {
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`jobs must be a positive integer, got ${String(threads)}`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > maxJobs()) {
+      throw new RangeError(`jobs must be an integer from 1 to ${maxJobs()} (4 per core), got ${String(threads)}`);
+    }
     const url = new URL('./worker-thread.js', import.meta.url);
     const workers: Worker[] = [];
     try {

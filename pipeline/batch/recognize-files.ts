@@ -2,13 +2,21 @@
  * Recognition of one batch of keyed files, the unit of work of every runner (in-process, worker
  * thread, queue worker): clips go through the model together in one run; a recording longer than
  * the model window is scanned with the streaming detector and gives one row per detection.
+ *
+ * Memory is bounded whatever the file lengths: a wav file over STREAM_ABOVE_BYTES is decoded in
+ * chunks as the detector scans it, and long recordings are scanned one after another.
  */
 import { readAudio } from '../../features/audio/index.js';
 import type { ResultRow } from '../output-format.js';
 import type { Recognition, Recognizer } from '../recognizer.js';
-import { detectInRecording } from '../streaming/node.js';
+import { detectInChunks } from '../streaming/node.js';
 import type { DetectorConfig } from '../streaming/types.js';
 import type { FileTask } from './file-key.js';
+import { clipWarning, PeakMeter } from './speech-checks.js';
+import { openWavChunks, type WavChunks } from './wav-chunks.js';
+
+/** Files larger than this are opened for chunked decoding when they are wav (1 MiB: 32 s of 16 kHz 16-bit). */
+export const STREAM_ABOVE_BYTES = 1 << 20;
 
 export interface RecognizeOptions {
   /** Also list the best N labels per clip (0 = no). */
@@ -46,22 +54,41 @@ export async function recognizeFiles(recognizer: Recognizer, tasks: readonly Fil
   const longAbove = frontEnd.clipLengthSamples + Math.round(tolerance * frontEnd.config.sampleRateHz);
   const perFile: ResultRow[][] = tasks.map((task) => [baseRow(task)]);
 
-  const decoded = await Promise.allSettled(tasks.map((task) => (task.error !== undefined ? Promise.reject(new Error(task.error)) : readAudio(task.file).then((audio) => audio.samples))));
+  type Decoded = { samples: Float32Array } | { stream: WavChunks };
+  const decode = async (task: FileTask): Promise<Decoded> => {
+    if (task.error !== undefined) throw new Error(task.error);
+    if (task.size > STREAM_ABOVE_BYTES) {
+      const stream = await openWavChunks(task.file);
+      if (stream !== null && stream.length16k > longAbove) return { stream };
+      await stream?.close();
+    }
+    return { samples: (await readAudio(task.file)).samples };
+  };
+  const decoded = await Promise.allSettled(tasks.map(decode));
   const size = frontEnd.size;
   const batch = new Float32Array(tasks.length * size);
   const clips: number[] = [];
-  const long: { index: number; samples: Float32Array }[] = [];
+  const long: { index: number; chunks: AsyncIterable<Float32Array> | Iterable<Float32Array> }[] = [];
+  const warnings = new Map<number, string>();
   decoded.forEach((outcome, i) => {
     const row = perFile[i]![0]!;
     if (outcome.status === 'rejected') {
       row.error = errorMessage(outcome.reason);
       return;
     }
-    const samples = outcome.value;
+    if ('stream' in outcome.value) {
+      long.push({ index: i, chunks: outcome.value.stream.chunks() });
+      return;
+    }
+    const samples = outcome.value.samples;
     try {
       if (samples.length === 0) throw new RangeError(`${tasks[i]!.file}: holds no samples`);
+      const meter = new PeakMeter();
+      meter.add(samples);
+      const warning = clipWarning(tasks[i]!.file, samples.length, meter.peak);
+      if (warning !== null) warnings.set(i, warning);
       if (samples.length > longAbove) {
-        long.push({ index: i, samples });
+        long.push({ index: i, chunks: [samples] });
         return;
       }
       batch.set(frontEnd.features(samples), clips.length * size);
@@ -87,10 +114,13 @@ export async function recognizeFiles(recognizer: Recognizer, tasks: readonly Fil
     }
   }
 
-  for (const { index, samples } of long) {
+  for (const { index, chunks } of long) {
     const task = tasks[index]!;
+    const meter = new PeakMeter();
     try {
-      const detections = await detectInRecording(recognizer, samples, options.detector);
+      const detections = await detectInChunks(recognizer, meter.through(chunks), options.detector);
+      const warning = warnings.get(index) ?? clipWarning(task.file, meter.samples, meter.peak);
+      if (warning !== null) warnings.set(index, warning);
       // A long recording without any keyword still gets one row, with no label, so it counts as done.
       if (detections.length > 0) {
         perFile[index] = detections.map((d, k) => ({
@@ -104,9 +134,11 @@ export async function recognizeFiles(recognizer: Recognizer, tasks: readonly Fil
         }));
       }
     } catch (err) {
-      perFile[index]![0]!.error = `${task.file}: streaming detection failed: ${errorMessage(err)}`;
+      const message = errorMessage(err);
+      perFile[index] = [{ ...baseRow(task), error: message.startsWith(task.file) ? message : `${task.file}: streaming detection failed: ${message}` }];
     }
   }
+  for (const [index, warning] of warnings) for (const row of perFile[index]!) row.warning = warning;
   return perFile.flat();
 }
 

@@ -1,14 +1,35 @@
 /**
- * A resumable results file (CSV or JSONL with key/part/parts columns). Rows are appended as
- * complete lines and fsync'ed at batch boundaries, all rows of one file in one write. On reopening,
- * the keys of fully written files are read back so they can be skipped; anything after the last
- * complete file (a torn line from a kill, or a file whose later rows never made it) is cut off.
+ * A resumable results file (CSV or JSONL with key/part/parts columns). Its first line is written
+ * and fsync'ed before any row: the CSV header, or for JSONL a marker object naming the columns
+ * (`{"kws":"transcribe results","version":1,"columns":[…]}`). Rows are appended as complete lines
+ * and fsync'ed at batch boundaries, all rows of one file in one write. On reopening, the keys of
+ * fully written files are read back so they can be skipped; anything after the last complete file
+ * (a torn line from a kill, or a file whose later rows never made it) is cut off — but only in a
+ * file that starts with that first line: any other file is refused untouched.
  */
 import { createReadStream } from 'node:fs';
 import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { formatBody, formatHeader, csvColumns, type ColumnOptions, type ResultRow } from '../output-format.js';
 
 export type LogFormat = 'csv' | 'jsonl';
+
+export const JSONL_MARKER_KIND = 'transcribe results';
+export const RESULT_LOG_VERSION = 1;
+
+/** The first line of a results file of this layout (without its line break). */
+export function headerLine(format: LogFormat, columns: ColumnOptions): string {
+  const names = csvColumns({ ...columns, key: true });
+  return format === 'csv' ? names.join(',') : JSON.stringify({ kws: JSONL_MARKER_KIND, version: RESULT_LOG_VERSION, columns: names });
+}
+
+function isJsonlMarker(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as { kws?: unknown };
+    return value !== null && typeof value === 'object' && value.kws === JSONL_MARKER_KIND;
+  } catch {
+    return false;
+  }
+}
 
 /** The results file exists but cannot be resumed (another layout, or damage before its end). */
 export class ResultLogError extends Error {
@@ -122,14 +143,19 @@ export async function readResumeState(path: string, format: LogFormat, columns: 
   const state: ResumeState = { done: new Set(), failed: 0, repairedBytes: 0, hasHeader: false };
   let size: number;
   try {
-    size = (await stat(path)).size;
+    const info = await stat(path);
+    if (info.isDirectory()) throw new ResultLogError(path, 'is a directory; --out needs a file name (e.g. results.jsonl or results.csv)');
+    if (!info.isFile()) throw new ResultLogError(path, 'is not a regular file; --out needs a file kws can append to and reread');
+    size = info.size;
   } catch (err) {
+    if (err instanceof ResultLogError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return state;
     throw new ResultLogError(path, `cannot read the existing results (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   if (size === 0) return state;
   const csv = format === 'csv';
   const names = csvColumns({ ...columns, key: true });
+  const header = headerLine(format, columns);
   let safeEnd = 0;
   let bad: { text: string; end: number } | null = null;
   let groupKey: string | null = null;
@@ -137,16 +163,17 @@ export async function readResumeState(path: string, format: LogFormat, columns: 
   let first = true;
   for await (const record of records(path, csv)) {
     if (bad !== null) throw new ResultLogError(path, `line ending at byte ${bad.end} is not a ${format} results row of this run's layout (${JSON.stringify(bad.text.slice(0, 80))}); use a new --out file`);
-    if (first && csv) {
+    if (first) {
       first = false;
-      if (record.text !== names.join(',')) {
-        throw new ResultLogError(path, `its CSV header '${record.text.slice(0, 120)}' differs from this run's '${names.join(',')}' (another --top or format?); use a new --out file`);
+      if (record.text !== header) {
+        const ours = csv ? record.text.startsWith('file,label,score') : isJsonlMarker(record.text);
+        if (ours) throw new ResultLogError(path, `its header '${record.text.slice(0, 160)}' differs from this run's '${header}' (another --top or format?); use a new --out file`);
+        throw new ResultLogError(path, `is not a kws results file (its first line is ${JSON.stringify(record.text.slice(0, 80))}, not kws's ${format} header); it was left untouched: use a new --out file`);
       }
       state.hasHeader = true;
       safeEnd = record.end;
       continue;
     }
-    first = false;
     const parsed = parseRecord(record.text, csv, names);
     if (parsed === null) {
       bad = record;
@@ -168,7 +195,9 @@ export async function readResumeState(path: string, format: LogFormat, columns: 
       groupKey = null;
     }
   }
-  if (!csv) state.hasHeader = safeEnd > 0;
+  if (!state.hasHeader) {
+    throw new ResultLogError(path, `is not a kws results file (${size} bytes without kws's ${format} header line); it was left untouched: use a new --out file`);
+  }
   if (safeEnd < size) {
     await truncate(path, safeEnd);
     state.repairedBytes = size - safeEnd;
@@ -190,7 +219,7 @@ export class ResultLog {
     this.#columns = columns;
   }
 
-  /** Opens `path` for appending after readResumeState; writes the CSV header when it is new. */
+  /** Opens `path` for appending after readResumeState; writes the header line when it is new. */
   static async open(path: string, format: LogFormat, columns: ColumnOptions, resume: ResumeState): Promise<ResultLog> {
     const cols = { ...columns, key: true };
     let handle: FileHandle;
@@ -200,7 +229,7 @@ export class ResultLog {
       throw new ResultLogError(path, `cannot open for appending (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
     const log = new ResultLog(path, handle, format, cols);
-    if (!resume.hasHeader && format === 'csv') await log.commit(formatHeader('csv', cols));
+    if (!resume.hasHeader) await log.commit(headerLine(format, columns) + (format === 'csv' ? '\r\n' : '\n'));
     return log;
   }
 

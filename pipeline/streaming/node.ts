@@ -49,3 +49,17 @@ export async function detectInRecording(recognizer: Recognizer, samples16k: Floa
   const detector = createNodeDetector(recognizer, config);
   return (await scanRecording(detector, samples16k)).detections;
 }
+
+/** Like detectInRecording, over a recording given as consecutive 16 kHz chunks (read as they come). */
+export async function detectInChunks(recognizer: Recognizer, chunks: AsyncIterable<Float32Array> | Iterable<Float32Array>, config: Partial<DetectorConfig> = {}): Promise<Detection[]> {
+  const detector = createNodeDetector(recognizer, config);
+  detector.reset();
+  const detections: Detection[] = [];
+  for await (const chunk of chunks) {
+    for (let start = 0; start < chunk.length; start += RECORDING_CHUNK_SAMPLES) {
+      detections.push(...(await detector.push(chunk.subarray(start, start + RECORDING_CHUNK_SAMPLES))).detections);
+    }
+  }
+  detections.push(...(await detector.flush()).detections);
+  return detections;
+}

@@ -1,0 +1,46 @@
+/**
+ * Checks of `kws train --out RUN` made before any data is loaded: an existing run is never
+ * overwritten by accident, a file is not taken for a folder, and a resume with another
+ * architecture is refused with the difference named.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import { removeStaleTemporaries } from '../pipeline/atomic.js';
+import { UsageError } from './exit-codes.js';
+
+export interface RunFolderRequest {
+  out: string;
+  resume: boolean;
+  force: boolean;
+  lstmUnits: number[];
+  hiddenUnits: number;
+  pooling: 'mean' | 'last';
+}
+
+const RUN_FILES = ['best.ckpt', 'last.ckpt'];
+
+/** Throws a UsageError saying what to do when RUN cannot be used as asked; cleans stale temporaries. */
+export async function checkRunFolder(request: RunFolderRequest): Promise<void> {
+  const { out } = request;
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new UsageError(`--out ${out}: is a file; kws train writes a run folder there (give a new folder name, or an earlier run's folder with --resume)`);
+  }
+  const held = RUN_FILES.filter((f) => existsSync(join(out, f)));
+  if (held.length > 0 && !request.resume && !request.force) {
+    throw new UsageError(`--out ${out}: already holds a training run (${held.join(', ')}); pass --resume to continue it, --force to replace it, or give a new folder`);
+  }
+  if (request.resume && request.force) throw new UsageError('--resume and --force contradict each other: continue the run, or replace it');
+  const removed = await removeStaleTemporaries(out);
+  if (removed.length > 0) process.stderr.write(`${out}: removed ${removed.length} temporary file(s) of an interrupted write (${removed.join(', ')})\n`);
+  if (request.resume && existsSync(join(out, 'last.ckpt'))) {
+    const arch = (await loadCheckpoint(join(out, 'last.ckpt'))).manifest.architecture;
+    const differences: string[] = [];
+    if (arch.lstmUnits.join(',') !== request.lstmUnits.join(',')) differences.push(`--units ${arch.lstmUnits.join(',')} (asked: ${request.lstmUnits.join(',')})`);
+    if (arch.hiddenUnits !== request.hiddenUnits) differences.push(`--hidden ${arch.hiddenUnits} (asked: ${request.hiddenUnits})`);
+    if (arch.pooling !== request.pooling) differences.push(`--pooling ${arch.pooling} (asked: ${request.pooling})`);
+    if (differences.length > 0) {
+      throw new UsageError(`--resume: ${join(out, 'last.ckpt')} was trained with ${differences.join(', ')}; resume with the run's own settings, or start a new --out`);
+    }
+  }
+}
