@@ -4,11 +4,16 @@
  *
  * Delivery is at least once: a worker killed mid-job leaves its job's lock to expire, and BullMQ's
  * stalled-job check puts it back for another worker. Writes are idempotent: the job id is a hash of
- * its files' keys (path, size, mtime), each file's rows are stored in the hash `NAME:results` under
- * the file key (a duplicate run overwrites the same value), and the collector writes each key once.
- * Workers also push finished keys on the list `NAME:done` so the collector does not have to poll
- * every pending key; a periodic sweep of the hash covers notifications lost to a crashed collector.
- * Results stay in Redis as a cache (same file, same key); `DEL NAME:results` clears it.
+ * the run's settings and its files' keys, each file's rows are stored in the hash `NAME:results`
+ * under `FILEKEY:SETTINGS` (a duplicate run overwrites the same value), and the collector writes
+ * each file once. The file key is a hash of the resolved path, size and mtime; SETTINGS is a hash
+ * of everything else that changes a result: the SHA-256 of the model file's bytes, --top,
+ * --long-tolerance and --threshold. A worker whose model differs from the job's fails the job
+ * (its files get error rows naming both models) rather than answer with another model.
+ * Workers also push finished fields on the list `NAME:done` so the collector does not have to
+ * poll every pending one; a periodic sweep of the hash covers lost notifications, and re-enqueues
+ * the jobs of files that have neither a result nor a job any more (Redis restarted or flushed).
+ * Results stay in Redis as a cache; `DEL NAME:results` clears it.
  */
 import { resolve } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
@@ -18,10 +23,15 @@ import type { OutputFormat, ResultRow } from '../output-format.js';
 import { expandInputs } from '../files.js';
 import { createProgress, type Progress } from '../progress.js';
 import { DEFAULT_MODEL_PATH } from '../recognizer.js';
+import type { DetectorConfig } from '../streaming/types.js';
 import { fileTask, type FileTask } from './file-key.js';
+import { modelIdentity, shortHash } from './model-identity.js';
 import { openBatchSink, resolveBatchOutput, type RowSink, type TextSink } from './output-sink.js';
 import { defaultJobs, RecognizerPool } from './pool.js';
-import { countDetections, type RecognizeOptions } from './recognize-files.js';
+import { countDetections, DEFAULT_LONG_TOLERANCE_SECONDS } from './recognize-files.js';
+import { boundedOptions, describeTarget, probeRedis, QueueConnectionError, RECONNECT_GIVE_UP_MS, withinMs, type RedisTarget } from './redis-connection.js';
+
+export { QueueConnectionError } from './redis-connection.js';
 
 export const DEFAULT_QUEUE_NAME = 'kws-transcribe';
 export const DEFAULT_CHUNK_SIZE = 64;
@@ -32,14 +42,6 @@ export class QueueUrlError extends Error {
     super(`--queue ${url}: ${problem}`);
     this.name = 'QueueUrlError';
   }
-}
-
-export interface RedisTarget {
-  host: string;
-  port: number;
-  db: number;
-  username?: string;
-  password?: string;
 }
 
 export function parseRedisUrl(url: string): RedisTarget {
@@ -63,14 +65,33 @@ export function parseRedisUrl(url: string): RedisTarget {
   };
 }
 
-/** BullMQ needs maxRetriesPerRequest null on worker connections; the same options serve all. */
-function connectionOptions(target: RedisTarget): RedisTarget & { maxRetriesPerRequest: null } {
-  return { ...target, maxRetriesPerRequest: null };
+/** Everything besides the file that changes its result; jobs carry it and results are cached under it. */
+export interface QueueSettings {
+  /** SHA-256 of the model file's bytes. */
+  modelSha256: string;
+  top: number;
+  longToleranceSeconds: number;
+  detector: Partial<DetectorConfig>;
 }
 
 export interface QueueJobData {
   tasks: FileTask[];
-  top: number;
+  settings: QueueSettings;
+}
+
+/** 16 hex digits of SHA-256 over the settings, keys sorted. */
+export function settingsId(settings: QueueSettings): string {
+  const canonical = JSON.stringify(settings, (_key, value: unknown) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : value,
+  );
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+/** The field of one file's rows in the results hash. */
+export function resultField(fileKey: string, settings: string): string {
+  return `${fileKey}:${settings}`;
 }
 
 export function resultsKey(name: string): string {
@@ -80,9 +101,9 @@ export function doneKey(name: string): string {
   return `${name}:done`;
 }
 
-/** Job id of a chunk: a hash of its files' keys, so re-enqueueing the same files is a no-op. */
-export function chunkJobId(tasks: readonly FileTask[]): string {
-  const hash = createHash('sha256');
+/** Job id of a chunk: a hash of the settings and its files' keys, so re-enqueueing the same work is a no-op. */
+export function chunkJobId(tasks: readonly FileTask[], settings: string): string {
+  const hash = createHash('sha256').update(settings + '\n');
   for (const t of tasks) hash.update(t.key + '\n');
   return 'c' + hash.digest('hex').slice(0, 32);
 }
@@ -100,7 +121,6 @@ export interface QueueWorkerOptions {
   lockDurationMs?: number;
   /** How often stalled jobs are looked for (default 30000 ms; BullMQ's default). */
   stalledIntervalMs?: number;
-  recognize?: Omit<RecognizeOptions, 'top'>;
   /** One line per job start/finish (for logs and tests). */
   log?: TextSink;
 }
@@ -108,39 +128,55 @@ export interface QueueWorkerOptions {
 export interface QueueWorkerHandle {
   /** Chunks finished by this process. */
   readonly completed: number;
-  /** Stops taking jobs, finishes the ones under way, frees the threads. */
-  close(): Promise<void>;
+  /** The model this worker serves. */
+  readonly modelSha256: string;
+  /** Stops taking jobs, finishes the ones under way, frees the threads; gives up on Redis after `timeoutMs`. */
+  close(timeoutMs?: number): Promise<void>;
 }
 
+/** Recognition settings come with each job (see QueueSettings); the worker only checks the model. */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorkerHandle> {
   const target = parseRedisUrl(options.url);
   const name = options.queueName ?? DEFAULT_QUEUE_NAME;
   const jobs = options.jobs ?? defaultJobs();
-  const pool = await RecognizerPool.create(options.modelPath ?? DEFAULT_MODEL_PATH, jobs, options.recognize ?? {});
-  const redis = new Redis(connectionOptions(target));
+  const modelPath = options.modelPath ?? DEFAULT_MODEL_PATH;
+  const model = await modelIdentity(modelPath);
+  await probeRedis(target, options.url);
+  const pool = await RecognizerPool.create(modelPath, jobs);
+  const redis = new Redis({ ...target, maxRetriesPerRequest: null });
+  redis.on('error', (err: Error) => options.log?.write(`error ${err.message}\n`));
   let completed = 0;
   const processor = async (job: Job<QueueJobData>): Promise<{ files: number }> => {
-    options.log?.write(`start ${job.id} ${job.data.tasks.length} ${job.data.tasks[0]?.file ?? ''}\n`);
-    const rows = await pool.run(job.data.tasks, { top: job.data.top });
-    const byKey = new Map<string, ResultRow[]>();
+    const { tasks, settings } = job.data;
+    options.log?.write(`start ${job.id} ${tasks.length} ${tasks[0]?.file ?? ''}\n`);
+    if (settings?.modelSha256 !== model.sha256) {
+      throw new Error(
+        `this worker serves ${modelPath} (sha256 ${shortHash(model.sha256)}) but the job asks for the model with sha256 ${shortHash(String(settings?.modelSha256))}: ` +
+          'start `kws worker` with the same --model as `kws transcribe --queue`',
+      );
+    }
+    const rows = await pool.run(tasks, { top: settings.top, longToleranceSeconds: settings.longToleranceSeconds, detector: settings.detector });
+    const id = settingsId(settings);
+    const byField = new Map<string, ResultRow[]>();
     for (const row of rows) {
-      const list = byKey.get(row.key!) ?? [];
+      const field = resultField(row.key!, id);
+      const list = byField.get(field) ?? [];
       list.push(row);
-      byKey.set(row.key!, list);
+      byField.set(field, list);
     }
     const fields: string[] = [];
-    for (const [key, list] of byKey) fields.push(key, JSON.stringify(list));
+    for (const [field, list] of byField) fields.push(field, JSON.stringify(list));
     await redis
       .multi()
       .hset(resultsKey(name), ...fields)
-      .rpush(doneKey(name), ...byKey.keys())
+      .rpush(doneKey(name), ...byField.keys())
       .exec();
     completed++;
     options.log?.write(`done ${job.id}\n`);
-    return { files: byKey.size };
+    return { files: byField.size };
   };
   const worker = new Worker<QueueJobData>(name, processor, {
-    connection: connectionOptions(target),
+    connection: { ...target, maxRetriesPerRequest: null },
     concurrency: pool.capacity,
     lockDuration: options.lockDurationMs ?? 30_000,
     stalledInterval: options.stalledIntervalMs ?? 30_000,
@@ -153,8 +189,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     get completed() {
       return completed;
     },
-    async close() {
-      await worker.close();
+    modelSha256: model.sha256,
+    async close(timeoutMs = 10_000) {
+      // With Redis gone, BullMQ's close waits for it forever; the jobs under way are then lost to
+      // this worker anyway, and their locks expire so another worker redoes them.
+      const closed = await withinMs(worker.close().then(() => true), timeoutMs);
+      if (closed !== true) void worker.close(true);
       await pool.close();
       redis.disconnect();
     },
@@ -169,6 +209,10 @@ export interface QueueTranscribeOptions {
   queueName?: string;
   inputs: readonly string[];
   stdin?: NodeJS.ReadableStream;
+  /** The model the workers must serve (default: the shipped model); its bytes are hashed here. */
+  modelPath?: string;
+  longToleranceSeconds?: number;
+  detector?: Partial<DetectorConfig>;
   format?: OutputFormat;
   out?: string;
   top?: number;
@@ -188,6 +232,10 @@ export interface QueueTranscribeResult {
   /** Results found in Redis from earlier runs, without enqueueing. */
   cached: number;
   enqueued: number;
+  /** Jobs enqueued again because Redis had lost them (restarted or flushed). */
+  requeued: number;
+  /** The model the rows are from. */
+  modelSha256: string;
   failures: number;
   detections: number;
   seconds: number;
@@ -213,23 +261,43 @@ export async function runQueueTranscribe(options: QueueTranscribeOptions): Promi
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
   const target = parseRedisUrl(options.url);
   const name = options.queueName ?? DEFAULT_QUEUE_NAME;
+  const modelPath = options.modelPath ?? DEFAULT_MODEL_PATH;
+  const model = await modelIdentity(modelPath);
+  const settings: QueueSettings = {
+    modelSha256: model.sha256,
+    top,
+    longToleranceSeconds: options.longToleranceSeconds ?? DEFAULT_LONG_TOLERANCE_SECONDS,
+    detector: options.detector ?? {},
+  };
+  const sid = settingsId(settings);
   // Workers may run elsewhere: they get absolute paths.
   const files = (await expandInputs(options.inputs, { stdin: options.stdin })).map((f) => resolve(f));
+  await probeRedis(target, options.url);
+  stderr.write(`queue ${name} on ${describeTarget(target)}: rows from model ${modelPath} (sha256 ${shortHash(model.sha256)})\n`);
 
   const started = performance.now();
-  const redis = new Redis(connectionOptions(target));
+  let connectionLost: Error | null = null;
+  const onError = (err: Error): void => {
+    connectionLost ??= err;
+  };
+  const redis = new Redis(boundedOptions(target));
+  redis.on('error', onError);
   const blocking = redis.duplicate();
-  const queue = new Queue<QueueJobData>(name, { connection: connectionOptions(target) });
-  const events = new QueueEvents(name, { connection: connectionOptions(target) });
+  blocking.on('error', onError);
+  const queue = new Queue<QueueJobData>(name, { connection: boundedOptions(target) });
+  queue.on('error', onError);
+  const events = new QueueEvents(name, { connection: boundedOptions(target) });
+  events.on('error', onError);
   let sink: RowSink | null = null;
   let progress: Progress | null = null;
   const r: QueueTranscribeResult = {
-    files: files.length, processed: 0, skipped: 0, cached: 0, enqueued: 0, failures: 0, detections: 0, seconds: 0, filesPerSecond: 0, interrupted: false, exitCode: 0,
+    files: files.length, processed: 0, skipped: 0, cached: 0, enqueued: 0, requeued: 0, modelSha256: model.sha256, failures: 0, detections: 0, seconds: 0, filesPerSecond: 0,
+    interrupted: false, exitCode: 0,
   };
+  const pending = new Map<string, FileTask>();
   try {
     sink = await openBatchSink(output);
     const done = sink.resumed.done;
-    const pending = new Map<string, FileTask>();
     for (let i = 0; i < files.length; i += 256) {
       for (const task of await Promise.all(files.slice(i, i + 256).map((f) => fileTask(f)))) {
         if (done.has(task.key)) r.skipped++;
@@ -239,12 +307,19 @@ export async function runQueueTranscribe(options: QueueTranscribeOptions): Promi
     if ((options.progress ?? (stderr as { isTTY?: boolean }).isTTY === true) && files.length > 0) {
       progress = createProgress('transcribe (queue)', files.length, stderr as NodeJS.WriteStream);
     }
+    const writeRows = async (rows: ResultRow[]): Promise<void> => {
+      if (rows.length === 0) return;
+      await sink!.write(rows);
+      r.failures += failedFiles(rows);
+      r.detections += countDetections(rows);
+    };
+    /** Writes the rows of these file keys that Redis holds for this run's settings. */
     const writeKeys = async (keys: readonly string[]): Promise<number> => {
       let written = 0;
       for (let i = 0; i < keys.length; i += HMGET_CHUNK) {
         const chunk = keys.slice(i, i + HMGET_CHUNK).filter((k) => pending.has(k));
         if (chunk.length === 0) continue;
-        const values = await redis.hmget(resultsKey(name), ...chunk);
+        const values = await redis.hmget(resultsKey(name), ...chunk.map((k) => resultField(k, sid)));
         const rows: ResultRow[] = [];
         values.forEach((value, k) => {
           if (value === null || !pending.has(chunk[k]!)) return;
@@ -254,11 +329,7 @@ export async function runQueueTranscribe(options: QueueTranscribeOptions): Promi
           pending.delete(chunk[k]!);
           written++;
         });
-        if (rows.length > 0) {
-          await sink!.write(rows);
-          r.failures += failedFiles(rows);
-          r.detections += countDetections(rows);
-        }
+        await writeRows(rows);
       }
       r.processed += written;
       if (progress !== null) {
@@ -268,40 +339,56 @@ export async function runQueueTranscribe(options: QueueTranscribeOptions): Promi
       return written;
     };
 
-    // Results computed by earlier runs (e.g. this collector was killed) need no job.
+    // Results computed by earlier runs with the same settings (e.g. this collector was killed) need no job.
     r.cached = await writeKeys([...pending.keys()]);
 
     // Final job failures (not per-file errors, which are rows) become error rows for their files.
-    const chunkKeys = new Map<string, string[]>();
+    const chunks = new Map<string, FileTask[]>();
     events.on('failed', ({ jobId, failedReason }) => {
-      const keys = chunkKeys.get(jobId) ?? [];
       const rows: ResultRow[] = [];
-      for (const key of keys) {
-        const task = pending.get(key);
-        if (task === undefined) continue;
-        pending.delete(key);
-        rows.push({ file: task.file, label: null, score: null, start: null, end: null, error: `${task.file}: queue job ${jobId} failed: ${failedReason}`, key, part: 1, parts: 1 });
+      for (const task of chunks.get(jobId) ?? []) {
+        if (!pending.has(task.key)) continue;
+        pending.delete(task.key);
+        rows.push({ file: task.file, label: null, score: null, start: null, end: null, error: `${task.file}: queue job ${jobId} failed: ${failedReason}`, key: task.key, part: 1, parts: 1 });
       }
       if (rows.length > 0) {
         r.processed += rows.length;
-        r.failures += rows.length;
-        void sink!.write(rows);
+        void writeRows(rows);
       }
     });
     await events.waitUntilReady();
 
+    const enqueue = async (jobIds: readonly string[]): Promise<void> => {
+      const jobs = jobIds.map((jobId) => ({
+        name: 'transcribe',
+        data: { tasks: chunks.get(jobId)!, settings },
+        opts: { jobId, removeOnComplete: true, removeOnFail: true, attempts: 1 },
+      }));
+      for (let i = 0; i < jobs.length; i += 50) await queue.addBulk(jobs.slice(i, i + 50));
+    };
     const remaining = [...pending.values()];
-    for (let i = 0; i < remaining.length; i += chunkSize * 50) {
-      const jobs = [];
-      for (let j = i; j < Math.min(remaining.length, i + chunkSize * 50); j += chunkSize) {
-        const tasks = remaining.slice(j, j + chunkSize);
-        const jobId = chunkJobId(tasks);
-        chunkKeys.set(jobId, tasks.map((t) => t.key));
-        jobs.push({ name: 'transcribe', data: { tasks, top }, opts: { jobId, removeOnComplete: true, removeOnFail: true, attempts: 1 } });
-      }
-      await queue.addBulk(jobs);
-      r.enqueued += jobs.length;
+    for (let i = 0; i < remaining.length; i += chunkSize) {
+      const tasks = remaining.slice(i, i + chunkSize);
+      chunks.set(chunkJobId(tasks, sid), tasks);
     }
+    await enqueue([...chunks.keys()]);
+    r.enqueued = chunks.size;
+
+    /** Jobs whose files have no result yet and that Redis no longer holds: lost with its data. */
+    const lostJobs = async (): Promise<string[]> => {
+      const open = [...chunks].filter(([, tasks]) => tasks.some((t) => pending.has(t.key))).map(([id]) => id);
+      const lost: string[] = [];
+      for (let i = 0; i < open.length; i += HMGET_CHUNK) {
+        const ids = open.slice(i, i + HMGET_CHUNK);
+        const pipeline = redis.pipeline();
+        for (const id of ids) pipeline.exists(queue.toKey(id));
+        const answers = (await pipeline.exec()) ?? [];
+        ids.forEach((id, k) => {
+          if (answers[k]?.[1] === 0) lost.push(id);
+        });
+      }
+      return lost;
+    };
 
     let lastSweep = performance.now();
     while (pending.size > 0) {
@@ -311,30 +398,47 @@ export async function runQueueTranscribe(options: QueueTranscribeOptions): Promi
       }
       const popped = await blocking.blpop(doneKey(name), 1);
       if (popped !== null) {
-        const keys = [popped[1]];
+        const fields = [popped[1]];
         const more = await redis.lpop(doneKey(name), 1000);
-        if (more !== null) keys.push(...more);
-        await writeKeys(keys);
+        if (more !== null) fields.push(...more);
+        const suffix = `:${sid}`;
+        await writeKeys(fields.filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)));
       }
       if (performance.now() - lastSweep > SWEEP_MS) {
         lastSweep = performance.now();
         await writeKeys([...pending.keys()]);
+        const lost = await lostJobs();
+        if (lost.length > 0) {
+          stderr.write(`queue ${name}: ${lost.length} job(s) of files without results are gone from Redis (restarted or flushed?); enqueued them again\n`);
+          await enqueue(lost);
+          r.requeued += lost.length;
+        }
       }
     }
+  } catch (err) {
+    if (connectionLost === null) throw err;
+    const lostWhy = (connectionLost as Error).message;
+    throw new QueueConnectionError(
+      `--queue ${options.url}: lost the connection to Redis at ${describeTarget(target)} and it did not come back within ${RECONNECT_GIVE_UP_MS / 1000} s (${lostWhy}); ` +
+        `${r.processed + r.skipped} of ${files.length} files are done${options.out !== undefined ? ` in ${options.out}` : ''}: re-run the same command when Redis is back`,
+    );
   } finally {
     progress?.stop();
     await sink?.close();
-    await events.close();
-    await queue.close();
+    await withinMs(events.close(), 2000);
+    await withinMs(queue.close(), 2000);
     blocking.disconnect();
     redis.disconnect();
   }
   r.seconds = (performance.now() - started) / 1000;
   r.filesPerSecond = r.seconds > 0 ? r.processed / r.seconds : 0;
   r.exitCode = r.interrupted ? 130 : r.failures + sink.resumed.failed > 0 ? 1 : 0;
+  const interrupted = r.interrupted
+    ? `, interrupted: ${pending.size} files not collected; their jobs stay queued while Redis keeps them, and re-running the same command collects them (enqueueing again any Redis lost)`
+    : '';
   stderr.write(
     `${r.processed} files${r.skipped > 0 ? ` (${r.skipped} already done)` : ''}, ${r.failures} failed, ${r.detections} detections, ${r.filesPerSecond.toFixed(1)} files/s, ${r.seconds.toFixed(1)} s` +
-      `${options.out !== undefined ? `, results in ${options.out}` : ''}${r.interrupted ? ', interrupted: the jobs stay queued; re-run to collect' : ''}\n`,
+      `${options.out !== undefined ? `, results in ${options.out}` : ''}, model sha256 ${shortHash(model.sha256)}${interrupted}\n`,
   );
   return r;
 }
