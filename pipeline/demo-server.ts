@@ -3,6 +3,12 @@
  * wasm) and a WebSocket stream on which clients send 16 kHz Float32 audio and receive the
  * streaming detector's posteriors and detections as JSON. Every client message is validated; a
  * bad one closes that connection with a code and reason, never the server.
+ *
+ * Only this server's own names are served: a request whose Host is not the address it listens on
+ * (or localhost / 127.0.0.1 / [::1] at its port, or an `allowedHosts` entry) is refused, so a
+ * DNS-rebinding page cannot reach it, and a WebSocket whose Origin is another site's is refused,
+ * so a page the user happens to visit cannot open the stream or take its slots. A stream that
+ * sends no audio for `idleTimeoutMs` is closed, so idle clients cannot hold the slots either.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -54,6 +60,10 @@ export interface DemoServerOptions {
   burstSeconds?: number;
   /** Audio waiting for the detector before the client is cut off, in seconds (default 3). */
   maxBacklogSeconds?: number;
+  /** A stream without audio for this long is closed (default 30000 ms). */
+  idleTimeoutMs?: number;
+  /** More `host[:port]` names the page may be reached under (e.g. a LAN name when host is 0.0.0.0). */
+  allowedHosts?: readonly string[];
   /** Called with one line per notable event (connections, closes); default: nothing. */
   log?: (line: string) => void;
 }
@@ -111,6 +121,26 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const log = options.log ?? (() => {});
   const modelName = basename(options.modelPath);
   const hopMs = options.detectorConfig?.hopMs ?? 100;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0) throw new RangeError(`demo server idleTimeoutMs must be a positive number, got ${idleTimeoutMs}`);
+  let boundPort = port;
+  /** Host header values naming this server (set once the port is bound). */
+  const ownHosts = (): Set<string> => {
+    const names = [host.includes(':') ? `[${host}]` : host, 'localhost', '127.0.0.1', '[::1]'];
+    return new Set([...names.map((n) => `${n}:${boundPort}`.toLowerCase()), ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+  };
+  const hostAllowed = (req: IncomingMessage): boolean => req.headers.host !== undefined && ownHosts().has(req.headers.host.toLowerCase());
+  /** Browsers always send Origin on WebSocket requests; other clients (scripts, tests) need not. */
+  const originAllowed = (req: IncomingMessage): boolean => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    try {
+      const url = new URL(origin);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && ownHosts().has(url.host.toLowerCase());
+    } catch {
+      return false;
+    }
+  };
 
   const files = staticFileTable(options.webRoot ?? defaultWebRoot(), options.modelPath);
   const configJson = JSON.stringify({ model: modelName, labels: options.labels, detectorConfig: options.detectorConfig ?? {} });
@@ -136,6 +166,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   }
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (!hostAllowed(req)) {
+      sendText(res, 403, `host ${JSON.stringify(req.headers.host ?? '')} refused: this server answers only to its own address\n`);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       sendText(res, 405, `method ${req.method} not allowed\n`);
@@ -171,6 +205,11 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
+    if (!hostAllowed(req) || !originAllowed(req)) {
+      log(`stream ${req.socket.remoteAddress ?? '?'}: refused host ${req.headers.host ?? '-'} origin ${req.headers.origin ?? '-'}`);
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (streams.size >= maxConnections) {
         ws.close(DEMO_CLOSE_CODES.tryAgainLater, closeReason(`server busy: already ${streams.size} streams (max ${maxConnections})`));
@@ -189,8 +228,15 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       log(`stream ${peer}: closing ${code} ${reason}`);
       ws.close(code, closeReason(reason));
     };
+    let idle: NodeJS.Timeout | undefined;
+    const restartIdle = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => fail(DEMO_CLOSE_CODES.policyViolation, `idle: no audio for ${idleTimeoutMs / 1000} s`), idleTimeoutMs);
+    };
+    restartIdle();
     ws.on('close', () => {
       open = false;
+      clearTimeout(idle);
       streams.delete(ws);
     });
     // ws reports protocol errors (oversize, bad frames) here and then closes with the right code.
@@ -216,6 +262,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (!open) return;
+      restartIdle();
       if (!isBinary) {
         fail(DEMO_CLOSE_CODES.unsupportedData, 'text message refused: send binary little-endian float32 audio at 16 kHz');
         return;
@@ -263,7 +310,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     });
   });
   const address = http.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   return {
