@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 let chosen: BackendName | null = null;
+/** Why the native backend is not in use, when it was tried and failed. */
+let nativeProblem: string | null = null;
 
 async function tryTfjsNode(): Promise<boolean> {
   try {
@@ -16,10 +18,27 @@ async function tryTfjsNode(): Promise<boolean> {
     // only helps when that is the same instance as ours, which npm dedupes in a normal install.
     const require = createRequire(import.meta.url);
     require('@tensorflow/tfjs-node');
-    return tf.findBackend('tensorflow') !== null && (await tf.setBackend('tensorflow'));
-  } catch {
+    if (tf.findBackend('tensorflow') !== null && (await tf.setBackend('tensorflow'))) return true;
+    nativeProblem = '@tensorflow/tfjs-node loaded but registered no backend on this TensorFlow.js (two copies of @tensorflow/tfjs-core)';
+    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = err instanceof Error ? err.message : String(err);
+    nativeProblem =
+      code === 'MODULE_NOT_FOUND' && message.includes("'@tensorflow/tfjs-node'")
+        ? 'the optional @tensorflow/tfjs-node is not installed'
+        : `@tensorflow/tfjs-node is installed but its native library is not (its install script downloads libtensorflow; run \`npm rebuild @tensorflow/tfjs-node\` with network access)`;
     return false;
   }
+}
+
+/**
+ * One line for logs: the backend in use and, when it is not the native one because tfjs-node is
+ * missing, what installing it would bring.
+ */
+export function describeBackend(name: BackendName): string {
+  if (name === 'tensorflow' || nativeProblem === null) return `TensorFlow.js backend: ${name}`;
+  return `TensorFlow.js backend: ${name} (${nativeProblem}; with it, training runs on native, multi-threaded TensorFlow instead)`;
 }
 
 async function tryWasm(): Promise<boolean> {

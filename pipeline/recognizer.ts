@@ -12,6 +12,8 @@ import { INPUT_NAME, PROBABILITIES_NAME } from '../model/onnx/export.js';
 import { readOnnxManifest } from '../model/onnx/metadata.js';
 import type { ModelManifest } from '../model/types.js';
 import { FrontEnd } from './frontend.js';
+import { detectInRecording } from './streaming/node.js';
+import type { Detection, DetectorConfig } from './streaming/types.js';
 
 /** The folder holding kws's package.json, found from this module's location (works from dist/). */
 function packageRoot(): string {
@@ -36,6 +38,37 @@ export class ModelLoadError extends Error {
     this.file = file;
   }
 }
+
+/**
+ * Audio longer than the model's window by more than this is a recording, not a clip: `kws transcribe`
+ * scans such files for every command (its DEFAULT_LONG_TOLERANCE_SECONDS is the same value).
+ */
+export const LONG_AUDIO_TOLERANCE_SECONDS = 0.25;
+
+/**
+ * `recognizeFile` was given a recording longer than the model's window: one label for it would be
+ * the loudest second's and the rest would be lost. Use `Recognizer.detectFile` (every command with
+ * its time) or `Recognizer.transcribeFile` (a label for a clip, detections for a recording).
+ */
+export class LongAudioError extends Error {
+  override readonly name = 'LongAudioError';
+  readonly file: string;
+  readonly durationSeconds: number;
+  /** The longest audio `recognizeFile` takes, in seconds. */
+  readonly maxSeconds: number;
+
+  constructor(file: string, durationSeconds: number, maxSeconds: number) {
+    super(`${file}: ${durationSeconds.toFixed(2)} s of audio is longer than the ${maxSeconds.toFixed(2)} s a single recognition covers; use recognizer.detectFile(path) for every command in it with its time`);
+    this.file = file;
+    this.durationSeconds = durationSeconds;
+    this.maxSeconds = maxSeconds;
+  }
+}
+
+/** What `transcribeFile` found: one label for a clip, every detection for a longer recording. */
+export type FileTranscript =
+  | { kind: 'clip'; file: string; durationSeconds: number; recognition: Recognition }
+  | { kind: 'recording'; file: string; durationSeconds: number; detections: Detection[] };
 
 export interface Recognition {
   /** The best label and its probability. */
@@ -171,19 +204,66 @@ export class Recognizer {
     return { label: this.labels[best]!, score: probs[offset + best]!, index: best, scores };
   }
 
-  /** Recognises one clip of 16 kHz mono samples (any length; padded or cropped to the model's window). */
+  /**
+   * Recognises one clip of 16 kHz mono samples: shorter clips are centred in silence, longer ones
+   * cropped to their loudest window (for recordings, use `detectSamples`).
+   */
   async recognizeSamples(samples16k: Float32Array): Promise<Recognition> {
     this.#live();
     const features = this.frontEnd.features(checkClip(samples16k, 'samples16k'));
     return this.#toRecognition(await this.runModel(features, 1), 0);
   }
 
-  /** Reads a wav file (any rate/channels; resampled to 16 kHz mono) and recognises it. */
+  /** The most 16 kHz samples `recognizeFile` takes: the model's window plus LONG_AUDIO_TOLERANCE_SECONDS. */
+  get maxClipSamples(): number {
+    return this.frontEnd.clipLengthSamples + Math.round(LONG_AUDIO_TOLERANCE_SECONDS * this.frontEnd.config.sampleRateHz);
+  }
+
+  /**
+   * Reads an audio file (wav, Ogg Opus, FLAC or MP3; any rate/channels, resampled to 16 kHz mono)
+   * holding one spoken command and recognises it.
+   * @throws LongAudioError when the file is longer than `maxClipSamples`: use `detectFile` for it.
+   * @throws WavError when the file cannot be read or decoded.
+   */
   async recognizeFile(path: string): Promise<Recognition> {
+    const samples = await this.#read(path);
+    if (samples.length > this.maxClipSamples) {
+      const rate = this.frontEnd.config.sampleRateHz;
+      throw new LongAudioError(path, samples.length / rate, this.maxClipSamples / rate);
+    }
+    return this.recognizeSamples(samples);
+  }
+
+  /**
+   * Every command spoken in an audio file of any length, in time order, with start/end times in
+   * seconds: the streaming detector of `kws listen` and `kws transcribe` (same defaults, the model's
+   * thresholds; `config` overrides them). A file with no command gives an empty array.
+   */
+  async detectFile(path: string, config: Partial<DetectorConfig> = {}): Promise<Detection[]> {
+    return this.detectSamples(await this.#read(path), config);
+  }
+
+  /** `detectFile` on 16 kHz mono samples. */
+  async detectSamples(samples16k: Float32Array, config: Partial<DetectorConfig> = {}): Promise<Detection[]> {
+    this.#live();
+    return detectInRecording(this, checkClip(samples16k, 'samples16k'), config);
+  }
+
+  /**
+   * What `kws transcribe` gives for one file: a clip (up to `maxClipSamples`) gets one recognition,
+   * a longer recording every detection with its time.
+   */
+  async transcribeFile(path: string, config: Partial<DetectorConfig> = {}): Promise<FileTranscript> {
+    const samples = await this.#read(path);
+    const durationSeconds = samples.length / this.frontEnd.config.sampleRateHz;
+    if (samples.length > this.maxClipSamples) return { kind: 'recording', file: path, durationSeconds, detections: await this.detectSamples(samples, config) };
+    return { kind: 'clip', file: path, durationSeconds, recognition: await this.recognizeSamples(samples) };
+  }
+
+  async #read(path: string): Promise<Float32Array> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
     this.#live();
-    const audio = await readAudio(path);
-    return this.recognizeSamples(audio.samples);
+    return (await readAudio(path)).samples;
   }
 
   /** Recognises many clips with one model run; results are in input order. */
