@@ -88,7 +88,7 @@ test('all good files give exit code 0; CSV appended to --out parses back with --
   assert.equal(result.exitCode, 0);
   assert.equal(stdout.text, '');
   const parsed = parseCsv(await readFile(out, 'utf8'));
-  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'start', 'end', 'top', 'error', 'key', 'part', 'parts']);
+  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'start', 'end', 'top', 'error', 'warning', 'key', 'part', 'parts']);
   assert.equal(parsed.length, 3);
   assert.equal(parsed[2]![0], good[1]);
   for (const [i, fields] of parsed.slice(1).entries()) {
@@ -99,9 +99,9 @@ test('all good files give exit code 0; CSV appended to --out parses back with --
     const top = fields[5]!.split(' ');
     assert.equal(top.length, 3);
     assert.equal(top[0], `${r.label}:${r.score.toFixed(4)}`);
-    assert.equal(fields[6], '');
-    assert.match(fields[7]!, /^[0-9a-f]{24}$/);
-    assert.deepEqual(fields.slice(8), ['1', '1']);
+    assert.deepEqual(fields.slice(6, 8), ['', '']); // error, warning
+    assert.match(fields[8]!, /^[0-9a-f]{24}$/);
+    assert.deepEqual(fields.slice(9), ['1', '1']);
   }
 });
 
@@ -139,6 +139,6 @@ test('kws transcribe as a child process: CSV on stdout, exit status 1 for the co
   assert.equal(err.code, 1);
   const parsed = parseCsv(err.stdout);
   assert.equal(parsed.length, 6);
-  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'start', 'end', 'error']);
+  assert.deepEqual(parsed[0], ['file', 'label', 'score', 'start', 'end', 'error', 'warning']);
   assert.ok(parsed.find((r) => r[0] === corrupt)![5]!.includes('broken.wav'));
 });
