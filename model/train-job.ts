@@ -19,7 +19,7 @@ import type { DatasetItem, Split, Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../pipeline/progress.js';
-import { initBackend } from './backend.js';
+import { describeBackend, initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
 import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, BEST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
 import { calibrate, expectedCalibrationError, softmaxRows } from './calibration.js';
@@ -93,7 +93,7 @@ async function featuresFor(name: string, items: DatasetItem[], labels: string[],
 
 export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: ModelManifest; testAccuracy: number | null }> {
   const backend = await initBackend();
-  o.log(`TensorFlow.js backend: ${backend}`);
+  o.log(describeBackend(backend));
   const labels = [...labelsForTask(o.task)];
   const config = o.features ?? DEFAULT_FEATURE_CONFIG;
   const bySplit: Record<Split, DatasetItem[]> = { train: [], validation: [], test: [] };
