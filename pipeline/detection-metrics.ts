@@ -103,22 +103,26 @@ export function detPoint(threshold: number, result: Pick<MatchResult, 'hits' | '
   };
 }
 
+/** Hits, misses and false accepts of the trigger `config` replayed over every stream. */
+function replayStreams(streams: readonly ScoredStream[], options: SweepOptions, config: TriggerConfig): Pick<MatchResult, 'hits' | 'misses' | 'falseAccepts'> {
+  const total = { hits: 0, misses: 0, falseAccepts: 0 };
+  for (const s of streams) {
+    const detections = replayTrigger(options.labels, s.posteriors, config, options.windowSeconds, options.historyLength);
+    const r = matchDetections(detections, s.truth, options.toleranceSeconds);
+    total.hits += r.hits;
+    total.misses += r.misses;
+    total.falseAccepts += r.falseAccepts;
+  }
+  return total;
+}
+
 /** FRR and FA/h at each threshold (one global threshold for every label), pooled over the streams. */
 export function sweepThresholds(streams: readonly ScoredStream[], options: SweepOptions): DetPoint[] {
   const thresholds = options.thresholds ?? DEFAULT_SWEEP_THRESHOLDS;
   const duration = streams.reduce((a, s) => a + s.durationSeconds, 0);
   return thresholds.map((threshold) => {
     if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`sweepThresholds: thresholds must be in [0, 1], got ${threshold}`);
-    const config: TriggerConfig = { ...options.trigger, thresholds: {}, defaultThreshold: threshold };
-    const total = { hits: 0, misses: 0, falseAccepts: 0 };
-    for (const s of streams) {
-      const detections = replayTrigger(options.labels, s.posteriors, config, options.windowSeconds, options.historyLength);
-      const r = matchDetections(detections, s.truth, options.toleranceSeconds);
-      total.hits += r.hits;
-      total.misses += r.misses;
-      total.falseAccepts += r.falseAccepts;
-    }
-    return detPoint(threshold, total, duration);
+    return detPoint(threshold, replayStreams(streams, options, { ...options.trigger, thresholds: {}, defaultThreshold: threshold }), duration);
   });
 }
 
@@ -167,18 +171,8 @@ export function choosePerKeywordThresholds(
   const strictest = candidates[0]!;
   const duration = streams.reduce((a, s) => a + s.durationSeconds, 0);
   const budget = Math.floor((maxFalseAcceptsPerHour * duration) / 3600 + 1e-9);
-  const measure = (thresholds: Record<string, number>, ignore: readonly string[]): { hits: number; misses: number; falseAccepts: number } => {
-    const config: TriggerConfig = { ...options.trigger, ignoreLabels: [...options.trigger.ignoreLabels, ...ignore], thresholds, defaultThreshold: strictest };
-    const total = { hits: 0, misses: 0, falseAccepts: 0 };
-    for (const s of streams) {
-      const detections = replayTrigger(options.labels, s.posteriors, config, options.windowSeconds, options.historyLength);
-      const r = matchDetections(detections, s.truth, options.toleranceSeconds);
-      total.hits += r.hits;
-      total.misses += r.misses;
-      total.falseAccepts += r.falseAccepts;
-    }
-    return total;
-  };
+  const measure = (thresholds: Record<string, number>, ignore: readonly string[]): Pick<MatchResult, 'hits' | 'misses' | 'falseAccepts'> =>
+    replayStreams(streams, options, { ...options.trigger, ignoreLabels: [...options.trigger.ignoreLabels, ...ignore], thresholds, defaultThreshold: strictest });
   // table[k][i]: keyword k alone at candidates[i] (strictest first).
   const table = keywords.map((k) => candidates.map((t) => measure({ [k]: t }, keywords.filter((o) => o !== k))));
   const level = keywords.map(() => 0);

@@ -30,6 +30,7 @@ import {
 } from '../features/audio/index.js';
 import { parseMpegHeader } from '../features/audio/mpeg-frames.js';
 import { parseWavLayout } from '../features/audio/riff.js';
+import { voiceSignal } from './helpers/voice-signal.js';
 
 function has(tool: string, args: string[]): boolean {
   const run = spawnSync(tool, args, { encoding: 'utf8' });
@@ -62,30 +63,16 @@ after(async () => {
   process.stdout.write(`# largest MP3 difference from mpg123: ${worstMp3Native.toExponential(2)} at the file's rate, ${worstMp3At16k.toExponential(2)} at 16 kHz\n`);
 });
 
-/** A voice-like test signal: harmonics of a rising 120-200 Hz pitch under an amplitude envelope. */
-function testSignal(seconds: number, phase = 0): Float32Array {
-  const n = Math.round(16000 * seconds);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = i / 16000;
-    const f0 = 120 + 80 * (t % 1) + 10 * phase;
-    let v = 0;
-    for (let h = 1; h * f0 < 6000; h++) v += Math.sin(2 * Math.PI * f0 * h * t + phase * h) / h;
-    out[i] = 0.25 * v * Math.sin((Math.PI * i) / n);
-  }
-  return out;
-}
-
 /** A 16 kHz mono 16-bit wav of the test signal, then sox converts it with `soxArgs` (output options). */
 async function source(name: string, seconds: number, soxArgs: string[] = []): Promise<string> {
   const plain = join(dir, `${name}-16k.wav`);
-  await writeWavPcm16(plain, testSignal(seconds), 16000);
+  await writeWavPcm16(plain, voiceSignal(seconds, 0, 6000), 16000);
   if (soxArgs.length === 0) return plain;
   const out = join(dir, `${name}.wav`);
   // A second channel with a different signal, where asked, so a downmix is tested for real.
   if (soxArgs.includes('stereo')) {
     const other = join(dir, `${name}-r.wav`);
-    await writeWavPcm16(other, testSignal(seconds, 2), 16000);
+    await writeWavPcm16(other, voiceSignal(seconds, 2, 6000), 16000);
     execFileSync('sox', ['-M', plain, other, ...soxArgs.filter((a) => a !== 'stereo'), out]);
   } else {
     execFileSync('sox', [plain, ...soxArgs, out]);

@@ -23,6 +23,7 @@ import { DEFAULT_FEATURE_CONFIG } from '../features/config.js';
 import { readSpeechCommands } from '../datasets/speech-commands.js';
 import { loadExamples } from '../datasets/feature-store.js';
 import { labelsForTask } from '../datasets/labels.js';
+import { voiceSignal } from './helpers/voice-signal.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const opusSet = resolve(repoRoot, '../shared/data/speech_commands_opus');
@@ -44,22 +45,6 @@ after(async () => {
   process.stdout.write(`# largest 16 kHz feature difference from opusdec on real clips: ${(100 * worstFeatureDifference).toFixed(2)}%\n`);
 });
 
-/**
- * A 16 kHz voice-like test signal: harmonics of a 120-200 Hz pitch that rises within each second,
- * kept below 4 kHz like speech's strong partials, under an amplitude envelope.
- */
-function testSignal(seconds = 1, phase = 0): Float32Array {
-  const n = Math.round(16000 * seconds);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = i / 16000;
-    const f0 = 120 + 80 * (t % 1) + 10 * phase;
-    let v = 0;
-    for (let h = 1; h * f0 < 4000; h++) v += Math.sin(2 * Math.PI * f0 * h * t + phase * h) / h;
-    out[i] = 0.25 * v * Math.sin((Math.PI * i) / n);
-  }
-  return out;
-}
 
 async function encodeOpus(name: string, samples: Float32Array, extra: string[] = []): Promise<string> {
   const wav = join(dir, `${name}.wav`);
@@ -128,9 +113,9 @@ async function assertMatchesOpusdec(file: string, tolerance: number, original?: 
 
 test('Opus made by opusenc decodes like opusdec (48 kHz exactly, 16 kHz within the feature tolerance)', { skip: toolSkip }, async () => {
   for (const [name, samples, extra] of [
-    ['one-second', testSignal(1), []],
-    ['short', testSignal(0.43, 1), []],
-    ['long-pages', testSignal(7.3, 2), ['--max-delay', '100']],
+    ['one-second', voiceSignal(1), []],
+    ['short', voiceSignal(0.43, 1), []],
+    ['long-pages', voiceSignal(7.3, 2), ['--max-delay', '100']],
   ] as const) {
     const file = await encodeOpus(name, samples, [...extra]);
     await assertMatchesOpusdec(file, SYNTHETIC_TOLERANCE, samples);
@@ -143,10 +128,10 @@ test('Opus made by opusenc decodes like opusdec (48 kHz exactly, 16 kHz within t
 
 test('stereo Opus is downmixed to mono', { skip: toolSkip }, async () => {
   const wav = join(dir, 'stereo.wav');
-  const left = testSignal(1);
+  const left = voiceSignal(1);
   // sox interleaves the two mono files into one stereo file.
   await writeWavPcm16(join(dir, 'l.wav'), left, 16000);
-  await writeWavPcm16(join(dir, 'r.wav'), testSignal(1, 3), 16000);
+  await writeWavPcm16(join(dir, 'r.wav'), voiceSignal(1, 3), 16000);
   execFileSync('sox', ['-M', join(dir, 'l.wav'), join(dir, 'r.wav'), wav]);
   const opus = join(dir, 'stereo.opus');
   execFileSync('opusenc', ['--quiet', '--bitrate', '48', wav, opus]);
@@ -179,7 +164,7 @@ async function assertRejects(name: string, bytes: Uint8Array, code: WavErrorCode
 }
 
 test('truncated and damaged Opus files get named errors', { skip: toolSkip }, async () => {
-  const good = await readFile(await encodeOpus('for-damage', testSignal(2)));
+  const good = await readFile(await encodeOpus('for-damage', voiceSignal(2)));
   assert.equal(detectContainer(good), 'ogg');
   await assertRejects('cut-header.opus', good.subarray(0, 20), 'truncated', /cut off in its header/);
   await assertRejects('cut-half.opus', good.subarray(0, Math.floor(good.length / 2)), 'truncated', /needs \d+ bytes but the file has \d+ left|cut off/);
@@ -202,7 +187,7 @@ test('the dataset reader and the feature cache take .opus clips in the Speech Co
   const root = join(dir, 'opus-dataset');
   for (const [word, speakers] of [['yes', ['aaaa0001', 'aaaa0002']], ['cat', ['aaaa0003']]] as const) {
     await mkdir(join(root, word), { recursive: true });
-    for (const [k, speaker] of speakers.entries()) await copyFile(await encodeOpus(`${word}-${k}`, testSignal(1, k)), join(root, word, `${speaker}_nohash_0.opus`));
+    for (const [k, speaker] of speakers.entries()) await copyFile(await encodeOpus(`${word}-${k}`, voiceSignal(1, k)), join(root, word, `${speaker}_nohash_0.opus`));
   }
   await writeFile(join(root, 'testing_list.txt'), 'yes/aaaa0002_nohash_0.opus\n');
   const ds = await readSpeechCommands(root, { task: '12', onWarning: (m) => assert.fail(m) });
