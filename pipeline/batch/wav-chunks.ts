@@ -18,6 +18,7 @@ const HEAD_BYTES = 1 << 20;
 const PLAIN_CHUNK_FRAMES = 160_000;
 const SEGMENT_LIMIT_SAMPLES = 500_000;
 const SEGMENT_MARGIN_SAMPLES = 256;
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface WavChunks {
   layout: WavLayout;
@@ -69,6 +70,26 @@ function wavOf(layout: WavLayout, frames: Uint8Array): Uint8Array {
   view.setUint32(40, frames.length, true);
   out.set(frames, 44);
   return out;
+}
+
+/**
+ * Rejects NaN, infinite and beyond-float32 samples of float frames read from `firstFrame` on,
+ * naming their position in the file (decodeWav, given one chunk, would name it within the chunk);
+ * the message reads as whole-file decoding's does.
+ */
+function checkFiniteFrames(path: string, layout: WavLayout, frames: Uint8Array, firstFrame: number): void {
+  if (layout.encoding !== 'float32' && layout.encoding !== 'float64') return;
+  const is64 = layout.encoding === 'float64';
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+  const count = frames.byteLength / layout.bytesPerSample;
+  for (let i = 0; i < count; i++) {
+    const value = is64 ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
+    if (Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX) continue;
+    const frame = firstFrame + Math.floor(i / layout.channels);
+    const where = layout.channels > 1 ? `frame ${frame}, channel ${i % layout.channels}` : `sample ${frame}`;
+    const what = Number.isFinite(value) ? `${value}, beyond float32 range` : String(value);
+    throw new WavError(path, 'non-finite', `${layout.encoding} ${where} is ${what}`);
+  }
 }
 
 function gcd(a: number, b: number): number {
@@ -134,6 +155,7 @@ function chunksOf(path: string, handle: FileHandle, layout: WavLayout): WavChunk
     const bytes = new Uint8Array((end - start) * frameBytes);
     const { bytesRead } = await handle.read(bytes, 0, bytes.length, layout.dataOffset + start * frameBytes);
     if (bytesRead < bytes.length) throw new WavError(path, 'truncated', `the file shrank while it was read (frame ${start + Math.floor(bytesRead / frameBytes)} of ${layout.frames})`);
+    checkFiniteFrames(path, layout, bytes, start);
     return (await decodeWav(wavOf(layout, bytes), path)).samples;
   };
 
