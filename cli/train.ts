@@ -51,6 +51,7 @@ interface TrainCliOptions {
   batchSize: number;
   lr: number;
   patience: number;
+  earlyStopping: boolean;
   plateauDecay: number;
   labelSmoothing: number;
   seed: number;
@@ -103,6 +104,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--batch-size <n>', 'clips per training step', positiveInt('--batch-size'), 64)
     .option('--lr <rate>', 'Adam learning rate', numberIn('--lr', 1e-6, 1), 2e-3)
     .option('--patience <n>', 'stop after this many epochs without validation improvement', positiveInt('--patience'), 6)
+    .option('--no-early-stopping', 'train every epoch (--patience ignored); the best epoch is still chosen on validation clips where there are some, otherwise best.ckpt is the last epoch and no temperature is fitted')
     .option('--plateau-decay <f>', 'learning-rate factor after an epoch without improvement', numberIn('--plateau-decay', 0.01, 1), 0.5)
     .option('--label-smoothing <f>', 'label smoothing', numberIn('--label-smoothing', 0, 0.5), 0.05)
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
@@ -140,6 +142,7 @@ export function registerTrainCommand(program: Command): void {
           batchSize: opts.batchSize,
           learningRate: opts.lr,
           patience: opts.patience,
+          earlyStopping: opts.earlyStopping,
           plateauDecay: opts.plateauDecay,
           labelSmoothing: opts.labelSmoothing,
           seed: opts.seed,

@@ -40,8 +40,9 @@ export interface EpochRecord {
   epoch: number;
   trainLoss: number;
   trainAccuracy: number;
-  validationLoss: number;
-  validationAccuracy: number;
+  /** Absent when the run had no validation clips (`--no-early-stopping`). */
+  validationLoss?: number;
+  validationAccuracy?: number;
   learningRate: number;
   seconds: number;
 }

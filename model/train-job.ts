@@ -141,7 +141,10 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     o.log(`data ${dir}: ${perSplit.train} train${trainShare === undefined ? '' : ` (${(100 * trainShare).toFixed(0)}% of its training speakers)`}, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
   }
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);
-  if (bySplit.validation.length === 0) throw new Error(`no validation items in ${o.data.join(', ')}: early stopping needs some`);
+  const earlyStopping = o.earlyStopping ?? true;
+  if (bySplit.validation.length === 0 && earlyStopping) {
+    throw new Error(`no validation items in ${dirs.join(', ')}: early stopping needs some (or pass --no-early-stopping to train every epoch and keep the last)`);
+  }
 
   const timesOf = (item: DatasetItem): number => repeat.get(trainDir.get(item)!) ?? 1;
   const augment = o.augment ? validateAugmentConfig(o.augment) : null;
@@ -159,7 +162,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   }
   try {
     o.log(`train clips per label${repeat.size > 0 ? ' after --repeat' : ''}: ${labelCounts(train.y, labels)} (${train.count} in all)`);
-    const validation = await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log);
+    const validation = bySplit.validation.length > 0 ? await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log) : null;
     const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
 
     const init = o.initFrom ? await initialWeightsFrom(o.initFrom, labels, config) : null;
@@ -196,27 +199,31 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     if (init) model.setWeights({ ...init, architecture });
     const { state } = await trainClassifier(model, manifest, train, validation, o);
     await applyPriorCorrection(o, model, train.y, labels);
-    const calibration = calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length);
-    o.log(
-      `calibration on validation: temperature ${calibration.temperature.toFixed(3)}, ` +
-        `expected calibration error ${(100 * calibration.eceBefore).toFixed(2)}% -> ${(100 * calibration.eceAfter).toFixed(2)}%`,
-    );
+    const calibration = validation === null ? null : calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length);
+    if (calibration === null) {
+      o.log(`no validation items: trained all ${state.epoch} epochs without early stopping, best.ckpt is the last epoch, temperature left at 1 (not calibrated)`);
+    } else {
+      o.log(
+        `calibration on validation: temperature ${calibration.temperature.toFixed(3)}, ` +
+          `expected calibration error ${(100 * calibration.eceBefore).toFixed(2)}% -> ${(100 * calibration.eceAfter).toFixed(2)}%`,
+      );
+    }
+    const temperature = calibration?.temperature ?? 1;
     let testAccuracy: number | null = null;
     let testEce: number | null = null;
     if (test) {
       const result = evaluateSet(model, test, labels.length);
       testAccuracy = result.accuracy;
-      const ece = expectedCalibrationError(softmaxRows(result.logits, labels.length, calibration.temperature), test.y, labels.length);
+      const ece = expectedCalibrationError(softmaxRows(result.logits, labels.length, temperature), test.y, labels.length);
       testEce = ece;
-      o.log(`test accuracy (best checkpoint, epoch ${state.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}% on ${test.count} clips, calibrated ECE ${(100 * ece).toFixed(2)}%`);
+      o.log(`test accuracy (best checkpoint, epoch ${state.bestEpoch}): ${(100 * testAccuracy).toFixed(2)}% on ${test.count} clips, ${calibration === null ? 'uncalibrated' : 'calibrated'} ECE ${(100 * ece).toFixed(2)}%`);
     }
     const best = await updateBestManifest(o.runDir, (m) => ({
       ...m,
-      temperature: calibration.temperature,
+      temperature,
       metrics: {
         ...m.metrics,
-        validationEceUncalibrated: calibration.eceBefore,
-        validationEce: calibration.eceAfter,
+        ...(calibration === null ? {} : { validationEceUncalibrated: calibration.eceBefore, validationEce: calibration.eceAfter }),
         ...(testAccuracy === null ? {} : { testAccuracy }),
         ...(testEce === null ? {} : { testEce }),
       },

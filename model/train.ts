@@ -1,6 +1,8 @@
 /**
  * Training loop: seeded shuffling, Adam, validation every epoch, early stopping, atomic
  * checkpoints (`last.ckpt` resumable, `best.ckpt` best validation accuracy), training curves.
+ * Without early stopping every epoch is trained; without validation clips (allowed only then)
+ * `best.ckpt` is the last epoch.
  * The training data is either fixed features (ExampleSet) or an EpochSource whose features change
  * every epoch (augmentation); validation always uses fixed features.
  */
@@ -23,6 +25,8 @@ export interface TrainLoopOptions {
   learningRate: number;
   /** Epochs without validation improvement before stopping. */
   patience: number;
+  /** false: train every epoch whatever the validation accuracy (default true). */
+  earlyStopping?: boolean;
   /** Multiply the learning rate by this after each epoch without improvement. */
   plateauDecay: number;
   labelSmoothing: number;
@@ -112,9 +116,11 @@ export async function trainClassifier(
   model: BiLstmClassifier,
   manifest: ModelManifest,
   train: TrainingData,
-  validation: ExampleSet,
+  validation: ExampleSet | null,
   options: TrainLoopOptions,
 ): Promise<TrainResult> {
+  const earlyStopping = options.earlyStopping ?? true;
+  if (validation === null && earlyStopping) throw new Error(`${options.runDir}: early stopping needs validation clips`);
   await mkdir(options.runDir, { recursive: true });
   const numClasses = manifest.labels.length;
   const lastPath = join(options.runDir, LAST_CHECKPOINT);
@@ -131,14 +137,15 @@ export async function trainClassifier(
       await optimizer.setWeights(last.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, t.shape) })));
     }
     setLearningRate(optimizer, state.learningRate);
-    options.log(`resuming after epoch ${state.epoch} (best validation accuracy ${(100 * state.bestValidationAccuracy).toFixed(2)}% at epoch ${state.bestEpoch})`);
+    const bestSoFar = state.bestValidationAccuracy >= 0 ? `best validation accuracy ${(100 * state.bestValidationAccuracy).toFixed(2)}% at epoch ${state.bestEpoch}` : 'no validation';
+    options.log(`resuming after epoch ${state.epoch} (${bestSoFar})`);
   }
 
   const rng = SeededRandom.fromState(state.rngState);
   const order = Array.from({ length: train.count }, (_, i) => i);
   const stepsPerEpoch = Math.ceil(train.count / options.batchSize);
 
-  while (state.epoch < options.epochs && state.epochsWithoutImprovement < options.patience) {
+  while (state.epoch < options.epochs && (!earlyStopping || state.epochsWithoutImprovement < options.patience)) {
     const epoch = state.epoch + 1;
     const started = Date.now();
     let block: FeatureBlock = train as ExampleSet;
@@ -178,21 +185,21 @@ export async function trainClassifier(
       progress.update(step + 1, { loss: (lossSum / seen).toFixed(4), acc: ((100 * correct) / seen).toFixed(1) + '%' });
     }
     progress.stop();
-    const val = evaluateSet(model, validation, numClasses);
+    const val = validation === null ? null : evaluateSet(model, validation, numClasses);
     const record: EpochRecord = {
       epoch,
       trainLoss: lossSum / Math.max(1, seen),
       trainAccuracy: correct / Math.max(1, seen),
-      validationLoss: val.loss,
-      validationAccuracy: val.accuracy,
+      ...(val === null ? {} : { validationLoss: val.loss, validationAccuracy: val.accuracy }),
       learningRate: state.learningRate,
       seconds: (Date.now() - started) / 1000,
     };
     state.history.push(record);
     state.epoch = epoch;
-    const improved = val.accuracy > state.bestValidationAccuracy;
+    // Without validation the latest epoch is the best one there is.
+    const improved = val === null || val.accuracy > state.bestValidationAccuracy;
     if (improved) {
-      state.bestValidationAccuracy = val.accuracy;
+      if (val !== null) state.bestValidationAccuracy = val.accuracy;
       state.bestEpoch = epoch;
       state.epochsWithoutImprovement = 0;
     } else {
@@ -203,10 +210,12 @@ export async function trainClassifier(
     state.rngState = rng.state;
     options.log(
       `epoch ${epoch}: loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | ` +
-        `val loss ${val.loss.toFixed(4)} val acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''} | ${record.seconds.toFixed(1)}s`,
+        (val === null ? 'no validation' : `val loss ${val.loss.toFixed(4)} val acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}`) +
+        ` | ${record.seconds.toFixed(1)}s`,
     );
     const weights = model.toWeights();
-    const withMetrics: ModelManifest = { ...manifest, metrics: { ...manifest.metrics, validationAccuracy: state.bestValidationAccuracy, bestEpoch: state.bestEpoch } };
+    const validationMetric: Record<string, number> = state.bestValidationAccuracy >= 0 ? { validationAccuracy: state.bestValidationAccuracy } : {};
+    const withMetrics: ModelManifest = { ...manifest, metrics: { ...manifest.metrics, ...validationMetric, bestEpoch: state.bestEpoch } };
     withMetrics.training = { ...manifest.training, epochs: state.epoch };
     if (improved) await saveCheckpoint(bestPath, { manifest: withMetrics, weights, optimizer: [], state: null });
     await saveCheckpoint(lastPath, { manifest: withMetrics, weights, optimizer: await optimizerArrays(optimizer), state });
