@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- SECTION...]`: speed figures, each printed as a ratio against a baseline
  * measured in the same run (the machines are shared and noisy, so absolute numbers drift).
- * Sections: features, recognition, streaming, batch, training.
+ * Sections: features, recognition, streaming, batch, long-files, training.
  */
 import { benchBatch } from './bench/batch.js';
 import { benchFeatures } from './bench/features.js';
+import { benchLongFiles } from './bench/long-files.js';
 import { benchRecognition } from './bench/recognition.js';
 import { benchStreaming } from './bench/streaming.js';
 import { benchTraining } from './bench/training.js';
@@ -14,6 +15,7 @@ const SECTIONS: Record<string, (report: (line: string) => void) => Promise<void>
   recognition: benchRecognition,
   streaming: benchStreaming,
   batch: benchBatch,
+  'long-files': benchLongFiles,
   training: benchTraining,
 };
 
