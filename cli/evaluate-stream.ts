@@ -8,18 +8,19 @@ import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Split, Task } from '../datasets/types.js';
-import { writeFileAtomic } from '../pipeline/atomic.js';
-import { lineChartHtml } from '../pipeline/charts.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { lineChartHtml } from '../util/charts.js';
 import {
   chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, matchDetections, sweepThresholds,
-  TARGET_FALSE_ACCEPTS_PER_HOUR, type DetPoint, type PerKeywordOperatingPoint, type ScoredStream,
-} from '../pipeline/detection-metrics.js';
-import { DEFAULT_REPORT_DIR } from '../pipeline/evaluate.js';
-import { createProgress } from '../pipeline/progress.js';
+  TARGET_FALSE_ACCEPTS_PER_HOUR, type DetPoint, type PerKeywordOperatingPoint, type ScoredStream, type SweepOptions, type TruthEvent,
+} from '../evaluation/detection-metrics.js';
+import { DEFAULT_REPORT_DIR } from '../evaluation/evaluate.js';
+import { createProgress } from '../util/progress.js';
 import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
-import { updateOnnxManifest } from '../model/onnx/metadata.js';
-import { buildStream, streamSourcesFromDataset } from '../pipeline/stream-builder.js';
+import { updateOnnxManifest } from '../model/onnx/manifest-file.js';
+import { buildStream, streamSourcesFromDataset } from '../evaluation/stream-builder.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
+import { replayTrigger } from '../pipeline/streaming/trigger.js';
 import type { DetectorConfig } from '../pipeline/streaming/types.js';
 import { oneOf, positiveInt } from './options.js';
 import { defaultReportDir } from './report-dir.js';
@@ -65,11 +66,42 @@ export interface StreamReport {
   operatingPoint: { maxFalseAcceptsPerHour: number; point: DetPoint | null };
   /** Per-keyword thresholds at the same budget (null: none keeps it). */
   perKeywordOperatingPoint: PerKeywordOperatingPoint | null;
+  /** What fired falsely at the operating point (per-keyword where it misses fewer), and what was said there. */
+  falseAcceptsAtOperatingPoint: FalseAccept[];
   /** The thresholds the detector ran with (the model's measured ones unless overridden). */
   configuredThresholds: { defaultThreshold: number; thresholds: Record<string, number> };
   streams: { index: number; seconds: number; snrDb: number; noise: string; keywords: number; fillers: number }[];
   processingSeconds: number;
   realTimeFactor: number;
+}
+
+export interface FalseAccept {
+  stream: number;
+  firedAtSeconds: number;
+  label: string;
+  score: number;
+  /** The word placed where it fired (a distractor, or a keyword it took for another), null: noise only. */
+  under: string | null;
+}
+
+/** Replays the streams at `thresholds` and names what was said under every false accept. */
+function falseAcceptsAt(
+  streams: readonly ScoredStream[],
+  fillers: readonly (readonly TruthEvent[])[],
+  options: SweepOptions,
+  thresholds: { defaultThreshold: number; thresholds: Record<string, number> },
+): FalseAccept[] {
+  const out: FalseAccept[] = [];
+  streams.forEach((s, index) => {
+    const detections = replayTrigger(options.labels, s.posteriors, { ...options.trigger, ...thresholds }, options.windowSeconds, options.historyLength);
+    const words = [...s.truth, ...fillers[index]!];
+    for (const d of matchDetections(detections, s.truth, options.toleranceSeconds).falseAcceptDetections) {
+      const tolerance = options.toleranceSeconds ?? DEFAULT_MATCH_TOLERANCE_SECONDS;
+      const under = words.find((w) => d.firedAtSeconds >= w.startSeconds && d.firedAtSeconds <= w.endSeconds + tolerance);
+      out.push({ stream: index, firedAtSeconds: Number(d.firedAtSeconds.toFixed(3)), label: d.label, score: Number(d.score.toFixed(4)), under: under ? (under.word ?? under.label) : null });
+    }
+  });
+  return out;
 }
 
 function percent(v: number): string {
@@ -105,6 +137,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     const totalSeconds = count * streamSeconds;
     const progress = options.progress === false ? { update() {}, stop() {} } : createProgress('evaluate-stream', Math.round(totalSeconds));
     const scored: ScoredStream[] = [];
+    const placedFillers: TruthEvent[][] = [];
     const streams: StreamReport['streams'] = [];
     const configured = { hits: 0, misses: 0, falseAccepts: 0 };
     let processing = 0;
@@ -124,6 +157,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
         configured.misses += r.misses;
         configured.falseAccepts += r.falseAccepts;
         scored.push({ durationSeconds: s.durationSeconds, posteriors, truth: s.truth });
+        placedFillers.push(s.fillers);
         streams.push({ index: i, seconds: s.durationSeconds, snrDb: Number(s.snrDb.toFixed(2)), noise: s.noise, keywords: s.truth.length, fillers: s.fillers.length });
       }
     } finally {
@@ -139,6 +173,10 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     const sweep = sweepThresholds(scored, sweepOptions);
     const point = chooseOperatingPoint(sweep, TARGET_FALSE_ACCEPTS_PER_HOUR);
     const perKeyword = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR);
+    const pointThresholds = perKeyword && (!point || perKeyword.point.falseRejectRate < point.falseRejectRate)
+      ? { defaultThreshold: point?.threshold ?? 1, thresholds: perKeyword.thresholds }
+      : point ? { defaultThreshold: point.threshold, thresholds: {} } : null;
+    const falseAccepts = pointThresholds ? falseAcceptsAt(scored, placedFillers, sweepOptions, pointThresholds) : [];
     const report: StreamReport = {
       model: resolve(modelPath),
       data: resolve(options.data),
@@ -154,6 +192,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       sweep,
       operatingPoint: { maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR, point },
       perKeywordOperatingPoint: perKeyword,
+      falseAcceptsAtOperatingPoint: falseAccepts,
       configuredThresholds: { defaultThreshold: detector.config.defaultThreshold, thresholds: detector.config.thresholds },
       streams,
       processingSeconds: Number(processing.toFixed(3)),
@@ -197,6 +236,11 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       out.write(point
         ? `\noperating point (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): threshold ${point.threshold}, FRR ${percent(point.falseRejectRate)}, ${point.falseAcceptsPerHour.toFixed(2)} FA/h\n`
         : `\nno swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h\n`);
+      if (falseAccepts.length > 0) {
+        const counts = new Map<string, number>();
+        for (const f of falseAccepts) counts.set(`${f.label} on ${f.under ?? 'noise only'}`, (counts.get(`${f.label} on ${f.under ?? 'noise only'}`) ?? 0) + 1);
+        out.write(`false accepts at the operating point: ${[...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+      }
       if (perKeyword) {
         const p = perKeyword.point;
         out.write(`per-keyword thresholds (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): ${Object.entries(perKeyword.thresholds).map(([l, t]) => `${l} ${t}`).join(', ')}: FRR ${percent(p.falseRejectRate)}, ${p.falseAcceptsPerHour.toFixed(2)} FA/h\n`);

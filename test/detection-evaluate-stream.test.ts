@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEvaluateStream, type StreamReport } from '../cli/evaluate-stream.js';
-import { DEFAULT_SWEEP_THRESHOLDS } from '../pipeline/detection-metrics.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { DEFAULT_SWEEP_THRESHOLDS } from '../evaluation/detection-metrics.js';
+import { SeededRandom } from '../util/random.js';
 import { toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -64,6 +64,12 @@ test('evaluate-stream writes a consistent report, and replaying stored posterior
   assert.match(html, /false accepts per hour/);
   assert.match(out.text, /threshold\s+FRR\s+FA\/h/);
   assert.match(out.text, /operating point \(<= 1 FA\/h\)|no swept threshold reaches/);
+  // What fired falsely at the operating point is listed with the word under it (or noise only).
+  const operating = report.operatingPoint.point;
+  const perKeyword = report.perKeywordOperatingPoint;
+  const expected = perKeyword && (!operating || perKeyword.point.falseRejectRate < operating.falseRejectRate) ? perKeyword.point.falseAccepts : operating?.falseAccepts ?? 0;
+  assert.equal(report.falseAcceptsAtOperatingPoint.length, expected);
+  for (const f of report.falseAcceptsAtOperatingPoint) assert.ok(f.under === null || typeof f.under === 'string');
 });
 
 test('evaluate-stream on real speech (shared data, random model): shapes and counts', { skip: haveShared ? false : 'needs ../shared/data (absent)' }, async () => {
