@@ -60,4 +60,4 @@ export {
   type EvaluateOptions,
   type EvaluateSplit,
   type EvaluationReport,
-} from './pipeline/evaluate.js';
+} from './evaluation/evaluate.js';

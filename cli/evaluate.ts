@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EVALUATE_SPLITS, runEvaluate, type EvaluateSplit } from '../pipeline/evaluate.js';
+import { EVALUATE_SPLITS, runEvaluate, type EvaluateSplit } from '../evaluation/evaluate.js';
 import { oneOf, positiveInt } from './options.js';
 import { defaultReportDir } from './report-dir.js';
 

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../model/checkpoint.js';
-import { removeStaleTemporaries } from '../pipeline/atomic.js';
+import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from './exit-codes.js';
 
 export interface RunFolderRequest {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { synthesizeDataset } from '../datasets/synth/generate.js';
 import type { EngineName } from '../datasets/synth/engine.js';
-import { createProgress } from '../pipeline/progress.js';
+import { createProgress } from '../util/progress.js';
 import { nonNegativeInt, numberIn, positiveInt } from './options.js';
 
 const wordList = (value: string): string[] => value.split(',').map((w) => w.trim().toLowerCase()).filter((w) => w.length > 0);

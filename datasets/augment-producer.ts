@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { FeatureExtractor } from '../features/extractor.js';
 import { framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 import { applyFeatureMasks, applyWaveAugmentation, augmentSeed, drawAugmentation, validateAugmentConfig, type AugmentConfig, type NoiseRecording } from './augment.js';
 import type { EpochSource } from './feature-store.js';
 

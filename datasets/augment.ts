@@ -9,7 +9,7 @@
  * `applyFeatureMasks`), so tests can check each augmentation against what was drawn.
  */
 import { fitToLength } from '../features/audio/index.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 import { pitchShift } from './augment-pitch.js';
 
 export interface NoiseAugment {

@@ -12,7 +12,7 @@ import { readAudio, fitToLength } from '../features/audio/index.js';
 import { FeatureExtractor } from '../features/extractor.js';
 import { framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
-import { writeFileAtomic } from '../pipeline/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import type { DatasetItem } from './types.js';
 
 /** Features of many clips in one block: x is [count, frames, dim] row-major, y the label indices. */

@@ -10,7 +10,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 import { TARGET_SAMPLE_RATE_HZ } from '../features/types.js';
 import { labelForWord, labelsForTask } from './labels.js';
 import { DEFAULT_SPLIT, HOLDOUT_SPLIT, hashName, speakerOf, splitForKey, unknownWordOf, whichSet, type SplitPercentages } from './split.js';

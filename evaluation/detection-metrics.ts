@@ -3,8 +3,8 @@
  * rate and false accepts per hour over a threshold sweep (replaying stored smoothed posteriors, so
  * the model runs once), the DET curve, and the threshold for an operating point.
  */
-import { replayTrigger, type TriggerConfig } from './streaming/trigger.js';
-import type { Detection, PosteriorFrame } from './streaming/types.js';
+import { replayTrigger, type TriggerConfig } from '../pipeline/streaming/trigger.js';
+import type { Detection, PosteriorFrame } from '../pipeline/streaming/types.js';
 
 /** A word placed in a stream: seconds from the stream start. */
 export interface TruthEvent {

@@ -8,11 +8,11 @@ import { topCalibrationError } from '../model/calibration.js';
 import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
 import { readAudio } from '../features/audio/index.js';
-import { writeFileAtomic } from './atomic.js';
-import { confusionMatrixHtml } from './charts.js';
-import { csvField } from './output-format.js';
-import { DEFAULT_MODEL_PATH, Recognizer } from './recognizer.js';
-import type { TextSink } from './transcribe.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { confusionMatrixHtml } from '../util/charts.js';
+import { csvField } from '../pipeline/output-format.js';
+import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
+import type { TextSink } from '../pipeline/transcribe.js';
 
 export type EvaluateSplit = Split | 'all';
 export const EVALUATE_SPLITS: readonly EvaluateSplit[] = ['test', 'validation', 'train', 'all'];

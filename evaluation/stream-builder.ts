@@ -7,7 +7,7 @@ import { readSpeechCommands, holdoutSplitOptions, NOISE_FOLDER } from '../datase
 import { SILENCE_LABEL, type Split, type Task } from '../datasets/types.js';
 import { isAudioFileName, readAudio } from '../features/audio/index.js';
 import type { TruthEvent } from './detection-metrics.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../util/random.js';
 import { readdir } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 

@@ -6,7 +6,7 @@
  * multiple of 4, then float32 LE tensor data at the offsets the header gives.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../pipeline/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import type { ModelManifest, ModelWeights, LstmDirectionWeights, DenseWeights } from './types.js';
 
 const MAGIC = 'KWSCKPT1';

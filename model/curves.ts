@@ -1,6 +1,6 @@
 /** Training curves (loss and accuracy per epoch) as one self-contained HTML page. */
-import { lineChartSvg, escapeHtml } from '../pipeline/charts.js';
-import { writeFileAtomic } from '../pipeline/atomic.js';
+import { lineChartSvg, escapeHtml } from '../util/charts.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import type { EpochRecord } from './checkpoint.js';
 
 /** A run without validation clips has no validation series to draw. */

@@ -3,8 +3,8 @@
  * in onnxruntime, the tfjs network and the plain-TypeScript reference must agree on real and random
  * inputs before the file is kept.
  */
-import { writeFileAtomic } from '../pipeline/atomic.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { SeededRandom } from '../util/random.js';
 import type { Checkpoint } from './checkpoint.js';
 import { buildOnnxModel, ONNX_OPSET_VERSION } from './onnx/export.js';
 import { verifyOnnxExport, checkOnnxWithPython } from './onnx/verify.js';

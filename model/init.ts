@@ -3,7 +3,7 @@
  * orthogonal recurrent kernels, zero biases with forget-gate bias 1. Plain TypeScript on
  * Float32Arrays so the same seed gives the same weights on every backend.
  */
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 
 /** Uniform in ±sqrt(6 / (fanIn + fanOut)), row-major [fanIn, fanOut]. */
 export function glorotUniform(rng: SeededRandom, fanIn: number, fanOut: number): Float32Array {

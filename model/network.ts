@@ -4,7 +4,7 @@
  * the forward pass documented on `ModelWeights` (model/types.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 import { glorotUniform, lstmBias, orthogonal } from './init.js';
 import { bidirectionalLstm, type LstmParams } from './lstm/fast-lstm.js';
 import type { BiLstmLayerWeights, DenseWeights, LstmDirectionWeights, ModelArchitecture, ModelWeights } from './types.js';

@@ -18,7 +18,7 @@ import { labelsForTask } from '../datasets/labels.js';
 import type { DatasetItem, Split, Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
-import { createProgress } from '../pipeline/progress.js';
+import { createProgress } from '../util/progress.js';
 import { describeBackend, initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
 import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, BEST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';

@@ -14,7 +14,7 @@ import { fileTask, type FileTask } from './batch/file-key.js';
 import { openBatchSink, resolveBatchOutput, type RowSink, type TextSink } from './batch/output-sink.js';
 import { defaultJobs, InlineRunner, RecognizerPool, type BatchRunner } from './batch/pool.js';
 import { countDetections, type RecognizeOptions } from './batch/recognize-files.js';
-import { createProgress, type Progress } from './progress.js';
+import { createProgress, type Progress } from '../util/progress.js';
 import { DEFAULT_MODEL_PATH, type Recognizer } from './recognizer.js';
 import type { DetectorConfig } from './streaming/types.js';
 

@@ -16,8 +16,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { lineChartHtml } from '../pipeline/charts.js';
-import { writeFileAtomic } from '../pipeline/atomic.js';
+import { lineChartHtml } from '../util/charts.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 const KWS_BIN = fileURLToPath(new URL('../../bin/kws.js', import.meta.url));
 

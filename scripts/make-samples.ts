@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { readSpeechCommands } from '../datasets/speech-commands.js';
 import { LABELS_12 } from '../datasets/types.js';
 import { readAudio, resample, writeWavPcm16 } from '../features/audio/index.js';
-import { writeFileAtomic } from '../pipeline/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 /** 32-bit float stereo wav (the same signal on both channels). */
 function encodeFloat32Stereo(samples: Float32Array, rateHz: number): Uint8Array {

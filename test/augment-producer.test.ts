@@ -11,7 +11,7 @@ import type { DatasetItem } from '../datasets/types.js';
 import { writeWavPcm16 } from '../features/audio/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../features/config.js';
 import { FeatureExtractor } from '../features/extractor.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 
 const RATE = 16000;
 

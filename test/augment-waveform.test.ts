@@ -14,7 +14,7 @@ import {
   validateAugmentConfig,
   type AugmentConfig,
 } from '../datasets/augment.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 
 const RATE = 16000;
 

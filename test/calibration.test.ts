@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectedCalibrationError, fitTemperature, negativeLogLikelihood, softmaxRows } from '../model/calibration.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 
 test('softmaxRows normalises each row and applies the temperature', () => {
   const p = softmaxRows(new Float32Array([0, Math.log(3), 0, 0]), 2, 1);

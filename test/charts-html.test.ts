@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { confusionMatrixHtml, escapeHtml, lineChartHtml } from '../pipeline/charts.js';
+import { confusionMatrixHtml, escapeHtml, lineChartHtml } from '../util/charts.js';
 
 /** Checks that every opened element is closed in order (void elements excepted). */
 function assertBalancedTags(html: string): void {

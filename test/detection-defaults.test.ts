@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readOnnxManifest, updateOnnxManifest } from '../model/onnx/metadata.js';
+import { updateOnnxManifest } from '../model/onnx/manifest-file.js';
+import { readOnnxManifest } from '../model/onnx/metadata.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 import { createNodeDetector } from '../pipeline/streaming/node.js';
 import { DEFAULT_THRESHOLD } from '../pipeline/streaming/config.js';
@@ -55,6 +56,10 @@ test('updateOnnxManifest changes the manifest only: same outputs, new detection 
   const explicit = createNodeDetector(after, { defaultThreshold: 0.5, thresholds: { go: 0.6 } });
   assert.equal(explicit.config.defaultThreshold, 0.5);
   assert.deepEqual(explicit.config.thresholds, { go: 0.6 });
+  // `kws listen --threshold 0.5`: one threshold for every keyword, the measured per-keyword ones dropped.
+  const one = createNodeDetector(after, { defaultThreshold: 0.5 });
+  assert.equal(one.config.defaultThreshold, 0.5);
+  assert.deepEqual(one.config.thresholds, {});
   await after.dispose();
 
   await assert.rejects(updateOnnxManifest(modelPath, (m) => ({ ...m, labels: [...m.labels].reverse() })), /may not change the labels/);

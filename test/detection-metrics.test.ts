@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, matchDetections, sweepThresholds, type DetPoint, type TruthEvent } from '../pipeline/detection-metrics.js';
+import { chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, matchDetections, sweepThresholds, type DetPoint, type TruthEvent } from '../evaluation/detection-metrics.js';
 import type { Detection, PosteriorFrame } from '../pipeline/streaming/types.js';
 
 const det = (label: string, firedAtSeconds: number, score = 0.9): Detection => ({ label, score, firedAtSeconds, startSeconds: firedAtSeconds - 1, endSeconds: firedAtSeconds });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSpeechCommands } from '../datasets/speech-commands.js';
-import { closedSetPrediction, commandLabels, confusionMatrix, metricsFromConfusion, modelLabelFor, runEvaluate, type EvaluationReport } from '../pipeline/evaluate.js';
+import { closedSetPrediction, commandLabels, confusionMatrix, metricsFromConfusion, modelLabelFor, runEvaluate, type EvaluationReport } from '../evaluation/evaluate.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 import { toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
 import { parseCsv } from './transcribe-csv.js';

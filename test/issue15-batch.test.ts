@@ -178,7 +178,7 @@ test('kws train --out refuses an existing run without --resume/--force, and a fi
 });
 
 test('stale temporaries of killed writers are removed, live ones and other files kept', async () => {
-  const { removeStaleTemporaries } = await import('../pipeline/atomic.js');
+  const { removeStaleTemporaries } = await import('../util/atomic.js');
   const folder = join(dir, 'tmps');
   await mkdir(folder);
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();

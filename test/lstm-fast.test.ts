@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../model/backend.js';
 import { autodiffLstm } from '../model/lstm/autodiff-lstm.js';
 import { bidirectionalLstm, fastLstm, LstmShapeError, type LstmParams } from '../model/lstm/fast-lstm.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 
 const backend = await initBackend();
 const [B, T, F, U] = [3, 7, 5, 4];

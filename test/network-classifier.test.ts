@@ -5,7 +5,7 @@ import { initBackend } from '../model/backend.js';
 import { buildLayersModel, setLayersWeights } from '../model/layers-baseline.js';
 import { BiLstmClassifier, ModelWeightsError } from '../model/network.js';
 import type { ModelArchitecture } from '../model/types.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 
 await initBackend();
 

@@ -10,7 +10,7 @@ import { DEFAULT_FEATURE_CONFIG, featureDim, framesFor } from '../features/confi
 import type { FeatureConfig } from '../features/types.js';
 import { buildOnnxModel } from '../model/onnx/export.js';
 import type { ModelArchitecture, ModelManifest, ModelWeights } from '../model/types.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 import { randomModelWeights } from './helpers/random-weights.js';
 
 /** Random weights whose output layer is scaled up, so different clips get different labels. */

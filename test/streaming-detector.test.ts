@@ -4,7 +4,7 @@ import { DEFAULT_FEATURE_CONFIG, featureDim, framesFor } from '../features/confi
 import { FeatureExtractor } from '../features/extractor.js';
 import type { FeatureConfig } from '../features/types.js';
 import { StreamingDetector } from '../pipeline/streaming/detector.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 import { burstStream, fakeModel, fastFrameMfcc, loudnessDetector, RecordingScorer, runInChunks } from './streaming-fixtures.js';
 
 function speechish(seconds: number, seed: number): Float32Array {

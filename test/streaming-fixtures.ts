@@ -7,7 +7,7 @@ import { FastMfcc } from '../features/mfcc-fast.js';
 import type { FeatureConfig } from '../features/types.js';
 import { StreamingDetector, type DetectorModel } from '../pipeline/streaming/detector.js';
 import type { DetectorConfig, WindowScorer } from '../pipeline/streaming/types.js';
-import { SeededRandom } from '../pipeline/random.js';
+import { SeededRandom } from '../util/random.js';
 
 export const FAKE_LABELS = ['_silence_', '_unknown_', 'yes', 'no'] as const;
 /** Un-normalised features so the first MFCC coefficient tracks the frame's loudness. */

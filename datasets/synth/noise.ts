@@ -2,7 +2,7 @@
  * Background recordings for `_background_noise_/`, generated from a seed: white, pink and brown
  * noise, mains hum with harmonics, and babble (many synthetic voices mixed at low level).
  */
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 
 export const NOISE_KINDS = ['white_noise', 'pink_noise', 'brown_noise', 'hum', 'babble'] as const;
 export type NoiseKind = (typeof NOISE_KINDS)[number];

@@ -4,7 +4,7 @@
  * own seed derived from its identity, so a clip's bytes never depend on what else was generated.
  */
 import { createHash } from 'node:crypto';
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 import { COMMANDS_12, WORDS_35 } from '../types.js';
 import type { EngineName } from './engine.js';
 import { ESPEAK_DIALECTS, ESPEAK_VARIANTS } from './espeak.js';

@@ -1,7 +1,7 @@
 /** One spoken word as a training clip: synthesized, resampled to 16 kHz, trimmed, placed in 1 s. */
 import { fitToLength, resample } from '../../features/audio/index.js';
 import { TARGET_SAMPLE_RATE_HZ } from '../../features/types.js';
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 import type { Prosody, TtsEngine } from './engine.js';
 
 export interface WordClipOptions {

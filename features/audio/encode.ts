@@ -1,5 +1,5 @@
 /** Writing mono 16-bit PCM wav files. */
-import { writeFileAtomic } from '../../pipeline/atomic.js';
+import { writeFileAtomic } from '../../util/atomic.js';
 
 const HEADER_BYTES = 44;
 

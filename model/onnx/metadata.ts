@@ -1,8 +1,9 @@
-/** Reads the kws manifest back out of an exported ONNX model's metadata_props, and rewrites it. */
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../pipeline/atomic.js';
+/**
+ * Reads the kws manifest back out of an exported ONNX model's metadata_props. No Node.js I/O here:
+ * the browser demo bundles this module (rewriting a model file is in manifest-file.ts).
+ */
 import type { ModelManifest } from '../types.js';
-import { LABELS_METADATA_KEY, MANIFEST_METADATA_KEY } from './export.js';
+import { MANIFEST_METADATA_KEY } from './export.js';
 import { onnxClasses } from './proto.js';
 
 export class OnnxMetadataError extends Error {
@@ -17,7 +18,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Checks the fields a runtime relies on; the rest is carried through as written. */
-function validateManifest(value: unknown, fileName: string): ModelManifest {
+export function validateManifest(value: unknown, fileName: string): ModelManifest {
   const fail = (problem: string): never => {
     throw new OnnxMetadataError(fileName, `metadata '${MANIFEST_METADATA_KEY}' ${problem}`);
   };
@@ -59,23 +60,4 @@ export function readOnnxManifest(bytes: Uint8Array, fileName: string): ModelMani
     throw new OnnxMetadataError(fileName, `metadata '${MANIFEST_METADATA_KEY}' is not valid JSON (${(err as Error).message})`);
   }
   return validateManifest(parsed, fileName);
-}
-
-/**
- * Rewrites the manifest stored in an ONNX file (the graph and weights untouched), atomically.
- * The labels may not change: they define the model's outputs.
- */
-export async function updateOnnxManifest(path: string, update: (manifest: ModelManifest) => ModelManifest): Promise<ModelManifest> {
-  const bytes = await readFile(path);
-  const current = readOnnxManifest(bytes, path);
-  const next = validateManifest(JSON.parse(JSON.stringify(update(current))), path);
-  if (next.labels.join('\n') !== current.labels.join('\n')) throw new OnnxMetadataError(path, 'updateOnnxManifest may not change the labels');
-  const model = onnxClasses.ModelProto.decode(bytes);
-  model.metadataProps = model.metadataProps.filter((p) => p.key !== MANIFEST_METADATA_KEY && p.key !== LABELS_METADATA_KEY);
-  model.metadataProps.push(
-    onnxClasses.StringStringEntryProto.create({ key: MANIFEST_METADATA_KEY, value: JSON.stringify(next) }),
-    onnxClasses.StringStringEntryProto.create({ key: LABELS_METADATA_KEY, value: next.labels.join(',') }),
-  );
-  await writeFileAtomic(path, onnxClasses.ModelProto.encode(model).finish());
-  return next;
 }

@@ -21,7 +21,7 @@ import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import type { OutputFormat, ResultRow } from '../output-format.js';
 import { expandInputs } from '../files.js';
-import { createProgress, type Progress } from '../progress.js';
+import { createProgress, type Progress } from '../../util/progress.js';
 import { DEFAULT_MODEL_PATH } from '../recognizer.js';
 import type { DetectorConfig } from '../streaming/types.js';
 import { fileTask, type FileTask } from './file-key.js';

@@ -24,7 +24,7 @@ import { initBackend } from '../../model/backend.js';
 import { BiLstmClassifier } from '../../model/network.js';
 import type { ModelWeights } from '../../model/types.js';
 import { writeBenchModel } from './bench-model.js';
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 
 const CLIPS = 2000;
 const NAIVE_CLIPS = 100;

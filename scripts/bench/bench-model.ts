@@ -9,7 +9,7 @@ import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../../features/co
 import { BiLstmClassifier } from '../../model/network.js';
 import { buildOnnxModel } from '../../model/onnx/export.js';
 import type { ModelArchitecture, ModelManifest, ModelWeights } from '../../model/types.js';
-import { writeFileAtomic } from '../../pipeline/atomic.js';
+import { writeFileAtomic } from '../../util/atomic.js';
 
 export interface BenchModel {
   weights: ModelWeights;

@@ -16,7 +16,7 @@ import { link, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 import { runMeasured, type MeasuredRun } from './peak-rss.js';
 
 const RATE = 16000;

@@ -11,7 +11,7 @@ import { decodeWav, encodeWavPcm16 } from '../../features/audio/index.js';
 import { initBackend } from '../../model/backend.js';
 import { BiLstmClassifier } from '../../model/network.js';
 import { Recognizer } from '../../pipeline/recognizer.js';
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 import { writeBenchModel } from './bench-model.js';
 import { fmt, timeRuns } from './stats.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FeatureExtractor } from '../../features/extractor.js';
 import { initBackend } from '../../model/backend.js';
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 import { Recognizer } from '../../pipeline/recognizer.js';
 import { createNodeDetector } from '../../pipeline/streaming/node.js';
 import { writeBenchModel } from './bench-model.js';

@@ -13,7 +13,7 @@ import { initBackend } from '../../model/backend.js';
 import { buildLayersModel, setLayersWeights } from '../../model/layers-baseline.js';
 import { BiLstmClassifier } from '../../model/network.js';
 import type { ModelArchitecture } from '../../model/types.js';
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 
 const BATCH = 64;
 const ARCH: ModelArchitecture = { inputFrames: 49, inputDim: 40, lstmUnits: [64, 64], pooling: 'mean', hiddenUnits: 64, numClasses: 12, dropout: 0.1 };

@@ -1,5 +1,5 @@
 /** Seeded random classifier weights, manifests and clips for the export/reference parity tests. */
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 import type { FeatureConfig } from '../../features/types.js';
 import type { DenseWeights, LstmDirectionWeights, ModelArchitecture, ModelManifest, ModelWeights } from '../../model/types.js';
 

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeWavPcm16 } from '../../features/audio/index.js';
 import { COMMANDS_12 } from '../../datasets/types.js';
-import { SeededRandom } from '../../pipeline/random.js';
+import { SeededRandom } from '../../util/random.js';
 
 const RATE = 16000;
 
