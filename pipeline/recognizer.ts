@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { readAudio } from '../features/audio/index.js';
 import { INPUT_NAME, PROBABILITIES_NAME } from '../model/onnx/export.js';
-import { readOnnxManifest } from '../model/onnx/metadata.js';
+import { OnnxMetadataError, readOnnxManifest } from '../model/onnx/metadata.js';
 import type { ModelManifest } from '../model/types.js';
 import { FrontEnd } from './frontend.js';
 import { detectInRecording } from './streaming/node.js';
@@ -130,7 +130,14 @@ export class Recognizer {
       const code = (err as NodeJS.ErrnoException).code;
       throw new ModelLoadError(modelPath, code === 'ENOENT' ? 'model file not found' : `cannot read model file (${code ?? String(err)})`, { cause: err });
     }
-    const manifest = readOnnxManifest(bytes, modelPath);
+    let manifest: ModelManifest;
+    try {
+      manifest = readOnnxManifest(bytes, modelPath);
+    } catch (err) {
+      // Fail here, naming what is missing, rather than deep in the front-end on undefined fields.
+      if (err instanceof OnnxMetadataError) throw new ModelLoadError(modelPath, `not a kws model: ${err.problem}`, { cause: err });
+      throw err;
+    }
     if (!Array.isArray(manifest.labels) || manifest.labels.length !== manifest.architecture.numClasses) {
       throw new ModelLoadError(modelPath, `manifest has ${manifest.labels?.length} labels but the architecture has ${manifest.architecture.numClasses} classes`);
     }

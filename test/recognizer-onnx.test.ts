@@ -8,7 +8,9 @@ import { LABELS_12 } from '../datasets/types.js';
 import { readAudio } from '../features/audio/index.js';
 import { FrontEnd, FrontEndMismatchError } from '../pipeline/frontend.js';
 import { DEFAULT_MODEL_PATH, ModelLoadError, Recognizer } from '../pipeline/recognizer.js';
-import { fixtureManifest, toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
+import { buildOnnxModel } from '../model/onnx/export.js';
+import { onnxClasses } from '../model/onnx/proto.js';
+import { fixtureManifest, randomWeights, toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 let dir = '';
@@ -91,6 +93,34 @@ test('a missing or non-kws model file is an error naming the file', async () => 
   const junk = join(dir, 'junk.onnx');
   await writeFile(junk, 'this is not an onnx model');
   await assert.rejects(Recognizer.create(junk), (err: Error) => err.message.includes(junk));
+});
+
+test('an ONNX file without a kws manifest (or without its features) fails up front, naming the file and what is missing', async () => {
+  const manifest = fixtureManifest();
+  const model = onnxClasses.ModelProto.decode(buildOnnxModel(randomWeights(manifest.architecture, 3), manifest));
+  const write = async (name: string, metadata: { key: string; value: string }[]): Promise<string> => {
+    model.metadataProps = metadata.map((entry) => onnxClasses.StringStringEntryProto.create(entry));
+    const path = join(dir, name);
+    await writeFile(path, onnxClasses.ModelProto.encode(model).finish());
+    return path;
+  };
+  const cases: [string, { key: string; value: string }[], RegExp][] = [
+    ['no-manifest.onnx', [], /not a kws model: has no 'kws\.manifest' metadata/],
+    ['labels-only.onnx', [{ key: 'kws.labels', value: manifest.labels.join(',') }], /not a kws model: has no 'kws\.manifest' metadata/],
+    ['no-features.onnx', [{ key: 'kws.manifest', value: JSON.stringify({ ...manifest, features: undefined }) }], /not a kws model: .*has no features object/],
+    ['empty-features.onnx', [{ key: 'kws.manifest', value: JSON.stringify({ ...manifest, features: {} }) }], /not a kws model: .*features lack valid sampleRateHz, frameLengthSamples, hopLengthSamples/],
+    ['no-hop.onnx', [{ key: 'kws.manifest', value: JSON.stringify({ ...manifest, features: { ...manifest.features, hopLengthSamples: undefined } }) }], /not a kws model: .*features lack valid hopLengthSamples$/],
+  ];
+  for (const [name, metadata, expected] of cases) {
+    const path = await write(name, metadata);
+    await assert.rejects(Recognizer.create(path), (err: Error) => {
+      assert.ok(err instanceof ModelLoadError, `${name}: ${err.name}: ${err.message}`);
+      assert.ok(err.message.startsWith(`${path}: `), err.message);
+      assert.match(err.message, expected);
+      assert.doesNotMatch(err.message, /framesFor|undefined/);
+      return true;
+    });
+  }
 });
 
 test('a disposed recognizer refuses work', async () => {

@@ -7,14 +7,32 @@ import { MANIFEST_METADATA_KEY } from './export.js';
 import { onnxClasses } from './proto.js';
 
 export class OnnxMetadataError extends Error {
+  readonly file: string;
+  /** What is wrong, without the file name. */
+  readonly problem: string;
   constructor(fileName: string, problem: string) {
     super(`${fileName}: ${problem}`);
     this.name = 'OnnxMetadataError';
+    this.file = fileName;
+    this.problem = problem;
   }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const POSITIVE_INTEGER_FEATURES = ['sampleRateHz', 'frameLengthSamples', 'hopLengthSamples', 'melBands', 'mfccCoefficients', 'clipLengthSamples'] as const;
+
+/** Names the feature fields the front-end needs that are missing or malformed (empty: all there). */
+function badFeatureFields(features: Record<string, unknown>): string[] {
+  const bad: string[] = POSITIVE_INTEGER_FEATURES.filter((field) => !Number.isInteger(features[field]) || (features[field] as number) <= 0);
+  if (typeof features.deltas !== 'boolean') bad.push('deltas');
+  else if (features.deltas && (!Number.isInteger(features.deltaWindow) || (features.deltaWindow as number) <= 0)) bad.push('deltaWindow');
+  if (typeof features.windowingFunction !== 'string') bad.push('windowingFunction');
+  const normalization = features.normalization;
+  if (!isRecord(normalization) || typeof normalization.kind !== 'string') bad.push('normalization');
+  return bad;
 }
 
 /** Checks the fields a runtime relies on; the rest is carried through as written. */
@@ -29,6 +47,8 @@ export function validateManifest(value: unknown, fileName: string): ModelManifes
     fail('has no labels (expected a non-empty array of strings)');
   }
   if (!isRecord(value.features)) fail('has no features object');
+  const badFeatures = badFeatureFields(value.features as Record<string, unknown>);
+  if (badFeatures.length > 0) fail(`features lack valid ${badFeatures.join(', ')}`);
   const arch = value.architecture;
   if (!isRecord(arch)) return fail('has no architecture object');
   for (const field of ['inputFrames', 'inputDim', 'numClasses'] as const) {
