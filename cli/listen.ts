@@ -64,11 +64,11 @@ export function registerListenCommand(program: Command): void {
   program
     .command('listen')
     .description('detect keywords in a recording as a live stream would: prints each detection with its time (seconds)')
-    .argument('<file>', 'wav file (any rate/channels; resampled to 16 kHz mono)')
+    .argument('<file>', 'audio file: wav, Opus, FLAC or MP3 (any rate/channels; resampled to 16 kHz mono)')
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
     .option('--json', 'one JSON object per line: label, score, start, end, fired (seconds)', false)
     .option('--hop-ms <n>', `model evaluation period (default ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
-    .option('--threshold <p>', `firing threshold on the smoothed posterior (default ${DEFAULT_THRESHOLD})`, numberIn('--threshold', 0, 1))
+    .option('--threshold <p>', `firing threshold on the smoothed posterior, for every keyword (default: the model's measured thresholds, else ${DEFAULT_THRESHOLD})`, numberIn('--threshold', 0, 1))
     .option('--refractory-ms <n>', `quiet period after a detection (default ${DEFAULT_REFRACTORY_MS})`, numberIn('--refractory-ms', 0, 3_600_000))
     .action(async (file: string, opts: ListenOptions) => {
       await runListen(file, opts);

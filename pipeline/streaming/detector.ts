@@ -25,13 +25,17 @@ export interface DetectorModel {
   detection?: { defaultThreshold: number; thresholds: Record<string, number> };
 }
 
-/** The detector config: explicit values, then the model's measured thresholds, then the defaults. */
+/**
+ * The detector config: explicit values, then the model's measured thresholds, then the defaults.
+ * An explicit defaultThreshold sets every keyword without its own explicit threshold.
+ */
 export function configWithModelDefaults(model: DetectorModel, config: Partial<DetectorConfig>): Partial<DetectorConfig> {
   if (!model.detection) return config;
+  const measured = config.defaultThreshold === undefined ? model.detection.thresholds : {};
   return {
     ...config,
     defaultThreshold: config.defaultThreshold ?? model.detection.defaultThreshold,
-    thresholds: { ...model.detection.thresholds, ...(config.thresholds ?? {}) },
+    thresholds: { ...measured, ...(config.thresholds ?? {}) },
   };
 }
 
