@@ -3,11 +3,11 @@
  * in onnxruntime, the tfjs network and the plain-TypeScript reference must agree on real and random
  * inputs before the file is kept.
  */
-import { writeFileAtomic } from '../util/atomic.js';
 import { SeededRandom } from '../util/random.js';
 import type { Checkpoint } from './checkpoint.js';
-import { buildOnnxModel, ONNX_OPSET_VERSION } from './onnx/export.js';
-import { verifyOnnxExport, checkOnnxWithPython } from './onnx/verify.js';
+import { deriveModel, writeCheckedModel, type DeriveOptions } from './export-derived.js';
+import { buildOnnxModel } from './onnx/export.js';
+import { verifyOnnxExport } from './onnx/verify.js';
 
 /** The largest difference in output probabilities that counts as "the same model". */
 export const PARITY_TOLERANCE = 1e-4;
@@ -35,10 +35,10 @@ function randomClips(count: number, size: number, seed: number): Float32Array[] 
 export async function exportCheckpointToOnnx(
   checkpoint: Checkpoint,
   outPath: string,
-  options: { parityClips: number; extraClips?: Float32Array[] },
+  options: { parityClips: number; extraClips?: Float32Array[]; derive?: Omit<DeriveOptions, 'parityClips'> },
 ): Promise<ExportReport> {
   const { manifest, weights } = checkpoint;
-  const bytes = buildOnnxModel(weights, manifest);
+  let bytes = buildOnnxModel(weights, manifest);
   const size = manifest.architecture.inputFrames * manifest.architecture.inputDim;
   const clips = [...(options.extraClips ?? []), ...randomClips(options.parityClips, size, 7)];
   const lines: string[] = [];
@@ -53,9 +53,15 @@ export async function exportCheckpointToOnnx(
     lines.push(`export failed the parity check; ${outPath} was not written`);
     return { ok, lines, maxAbsDiffOrtVsTfjs: tfjsDiff, maxAbsDiffOrtVsReference: parity.maxAbsDiffOrtVsReference };
   }
-  await writeFileAtomic(outPath, bytes);
-  lines.push(`wrote ${outPath} (${(bytes.length / 1024).toFixed(0)} KiB, opset ${ONNX_OPSET_VERSION}, labels ${manifest.labels.join(' ')})`);
-  const checked = checkOnnxWithPython(outPath);
-  lines.push(checked.ok ? 'onnx.checker.check_model(full_check=True): passed' : checked.skipped ? `onnx.checker: skipped (${checked.skipped})` : `onnx.checker: FAILED: ${checked.error}`);
-  return { ok: ok && (checked.ok || checked.skipped !== undefined), lines, maxAbsDiffOrtVsTfjs: tfjsDiff, maxAbsDiffOrtVsReference: parity.maxAbsDiffOrtVsReference };
+  if (options.derive && (options.derive.endToEnd || options.derive.quantize)) {
+    const derived = await deriveModel(bytes, { ...options.derive, parityClips: options.parityClips });
+    lines.push(...derived.lines);
+    if (!derived.ok) {
+      lines.push(`${outPath} was not written`);
+      return { ok: false, lines, maxAbsDiffOrtVsTfjs: tfjsDiff, maxAbsDiffOrtVsReference: parity.maxAbsDiffOrtVsReference };
+    }
+    bytes = derived.bytes;
+  }
+  const checked = await writeCheckedModel(bytes, outPath, lines);
+  return { ok: ok && checked, lines, maxAbsDiffOrtVsTfjs: tfjsDiff, maxAbsDiffOrtVsReference: parity.maxAbsDiffOrtVsReference };
 }

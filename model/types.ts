@@ -100,6 +100,32 @@ export interface ModelManifest {
   metrics: Record<string, number>;
   /** Streaming detection thresholds measured for this model (absent: the detector's defaults). */
   detection?: DetectionDefaults;
+  /** Present in end-to-end ONNX files: the graph holds the front-end and takes 16 kHz waveform. */
+  graphInput?: WaveformGraphInput;
+  /** Present in ONNX files whose weights are stored quantized. */
+  quantization?: WeightQuantization;
+}
+
+/** The input of an end-to-end graph: `samples` 16 kHz mono samples per clip (the model window). */
+export interface WaveformGraphInput {
+  kind: 'waveform';
+  /** The graph input's name ('waveform'), shape [batch, samples], float32 in [-1, 1]. */
+  name: string;
+  samples: number;
+  sampleRateHz: number;
+  /** How the graph computes the spectrum ('matmul': windowed DFT matrix; 'dft': the ONNX DFT op). */
+  spectrum: 'matmul' | 'dft';
+  /** The graph output holding the classifier input [batch, T, F] (the front-end's features). */
+  featuresOutput: string;
+}
+
+/** Weight-only quantization: int8 initializers dequantized (DequantizeLinear) in front of the float ops. */
+export interface WeightQuantization {
+  kind: 'int8-weights';
+  /** Symmetric, one scale per output channel, zero point 0. */
+  scheme: 'per-channel-symmetric';
+  /** Initializers stored as int8 (the front-end's tables and all biases stay float32). */
+  tensors: string[];
 }
 
 /**

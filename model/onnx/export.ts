@@ -22,9 +22,11 @@
  * The manifest travels in metadata_props under `kws.manifest` (JSON), with `kws.labels`
  * (comma-joined) for tools that only want the labels.
  */
-import type { onnx } from 'onnx-proto';
 import type { LstmDirectionWeights, ModelManifest, ModelWeights } from '../types.js';
+import { floatTensorInfo, GraphBuilder, OnnxExportError } from './graph-builder.js';
 import { onnxClasses } from './proto.js';
+
+export { OnnxExportError };
 
 export const ONNX_OPSET_VERSION = 17;
 export const ONNX_IR_VERSION = 8;
@@ -46,13 +48,6 @@ export interface BuildOnnxOptions {
    * mapping is caught by the parity checks.
    */
   gateSourceBlocks?: readonly number[];
-}
-
-export class OnnxExportError extends Error {
-  constructor(message: string) {
-    super(`onnx export: ${message}`);
-    this.name = 'OnnxExportError';
-  }
 }
 
 /**
@@ -79,63 +74,6 @@ export function tfjsToOnnxLstmWeights(
     }
   });
   return { W, R, B };
-}
-
-type AttributeValue = number | string | number[];
-
-class GraphBuilder {
-  readonly nodes: onnx.INodeProto[] = [];
-  readonly initializers: onnx.ITensorProto[] = [];
-
-  node(opType: string, name: string, inputs: string[], outputs: string[], attributes: Record<string, AttributeValue> = {}): string {
-    this.nodes.push({
-      opType,
-      name,
-      input: inputs,
-      output: outputs,
-      attribute: Object.entries(attributes).map(([attrName, value]) => attribute(attrName, value)),
-    });
-    return outputs[0]!;
-  }
-
-  floats(name: string, dims: number[], values: Float32Array | number[]): string {
-    const count = dims.reduce((a, b) => a * b, 1);
-    if (values.length !== count) {
-      throw new OnnxExportError(`tensor ${name} has ${values.length} values for shape [${dims.join(',')}]`);
-    }
-    const bytes = new Uint8Array(count * 4);
-    const view = new DataView(bytes.buffer);
-    for (let k = 0; k < count; k++) view.setFloat32(k * 4, values[k]!, true);
-    this.initializers.push({ name, dims, dataType: onnxClasses.TensorProto.DataType.FLOAT, rawData: bytes });
-    return name;
-  }
-
-  int64s(name: string, values: number[]): string {
-    const bytes = new Uint8Array(values.length * 8);
-    const view = new DataView(bytes.buffer);
-    values.forEach((v, k) => view.setBigInt64(k * 8, BigInt(v), true));
-    this.initializers.push({ name, dims: [values.length], dataType: onnxClasses.TensorProto.DataType.INT64, rawData: bytes });
-    return name;
-  }
-}
-
-function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
-  const Type = onnxClasses.AttributeProto.AttributeType;
-  if (typeof value === 'string') return { name, type: Type.STRING, s: new TextEncoder().encode(value) };
-  if (Array.isArray(value)) return { name, type: Type.INTS, ints: value };
-  return { name, type: Type.INT, i: value };
-}
-
-function floatTensorInfo(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: onnxClasses.TensorProto.DataType.FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
-      },
-    },
-  };
 }
 
 function checkConsistency(w: ModelWeights, manifest: ModelManifest): void {
