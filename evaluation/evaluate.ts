@@ -282,7 +282,7 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
     const errors: { path: string; error: string }[] = [];
     let skipped = 0;
     const cache = new AudioCache(8);
-    const size = recognizer.frontEnd.size;
+    const size = recognizer.frontEnd.inputSize;
     const started = performance.now();
     const usable: { item: DatasetItem; label: string }[] = [];
     for (const item of items) {
@@ -299,7 +299,7 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
         const path = chunk[i]!.item.path;
         try {
           if (outcome.status === 'rejected') throw outcome.reason;
-          batch.set(recognizer.frontEnd.features(outcome.value), ready.length * size);
+          batch.set(recognizer.frontEnd.modelInput(outcome.value), ready.length * size);
           ready.push(i);
         } catch (err) {
           errors.push({ path, error: err instanceof Error ? err.message : String(err) });

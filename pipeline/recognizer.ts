@@ -156,9 +156,11 @@ export class Recognizer {
     } catch (err) {
       throw new ModelLoadError(modelPath, `onnxruntime cannot load the model: ${(err as Error).message}`, { cause: err });
     }
-    if (!session.inputNames.includes(INPUT_NAME) || !session.outputNames.includes(PROBABILITIES_NAME)) {
+    // An end-to-end model (waveform in, front-end inside the graph) says so in its manifest.
+    const inputName = manifest.graphInput?.name ?? INPUT_NAME;
+    if (!session.inputNames.includes(inputName) || !session.outputNames.includes(PROBABILITIES_NAME)) {
       await session.release();
-      throw new ModelLoadError(modelPath, `expected input '${INPUT_NAME}' and output '${PROBABILITIES_NAME}', got inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`);
+      throw new ModelLoadError(modelPath, `expected input '${inputName}' and output '${PROBABILITIES_NAME}', got inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`);
     }
     try {
       return new Recognizer(modelPath, manifest, session);
@@ -173,19 +175,30 @@ export class Recognizer {
     return this.#session;
   }
 
+  /** True for an end-to-end model: the graph takes waveform and computes the features itself. */
+  get endToEnd(): boolean {
+    return this.frontEnd.input === 'waveform';
+  }
+
   /**
-   * Runs the model on `count` clips of ready features laid out as [count, T, F] and returns the
-   * probabilities [count, C]. Exposed for benchmarks (model alone, without the front-end).
+   * Runs the model on `count` clips of ready model inputs (`frontEnd.modelInput`): features laid
+   * out as [count, T, F], or for an end-to-end model clip windows of 16 kHz samples [count, S].
+   * Returns the probabilities [count, C]. Exposed for benchmarks (model alone, without the front-end).
    */
   async runModel(features: Float32Array, count: number): Promise<Float32Array> {
     const session = this.#live();
     if (!(features instanceof Float32Array)) throw new TypeError(`features must be a Float32Array, got ${describe(features)}`);
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${describe(count)}`);
-    if (features.length !== count * this.frontEnd.size) {
-      throw new RangeError(`features must hold count*T*F = ${count}*${this.frontEnd.frames}*${this.frontEnd.dim} values, got ${features.length}`);
+    const fe = this.frontEnd;
+    if (features.length !== count * fe.inputSize) {
+      const what = fe.input === 'waveform' ? `count*S = ${count}*${fe.clipLengthSamples}` : `count*T*F = ${count}*${fe.frames}*${fe.dim}`;
+      throw new RangeError(`${fe.input === 'waveform' ? 'waveforms' : 'features'} must hold ${what} values, got ${features.length}`);
     }
-    const input = new ort.Tensor('float32', features, [count, this.frontEnd.frames, this.frontEnd.dim]);
-    const outputs = await session.run({ [INPUT_NAME]: input }, [PROBABILITIES_NAME]);
+    const graphInput = this.manifest.graphInput;
+    const feeds = graphInput
+      ? { [graphInput.name]: new ort.Tensor('float32', features, [count, fe.clipLengthSamples]) }
+      : { [INPUT_NAME]: new ort.Tensor('float32', features, [count, fe.frames, fe.dim]) };
+    const outputs = await session.run(feeds, [PROBABILITIES_NAME]);
     const probs = outputs[PROBABILITIES_NAME]!;
     const data = probs.data as Float32Array;
     if (data.length !== count * this.labels.length) {
@@ -194,7 +207,7 @@ export class Recognizer {
     return data;
   }
 
-  /** Recognitions of `count` clips of ready features laid out as [count, T, F]. */
+  /** Recognitions of `count` clips of ready model inputs (see runModel). */
   async recognizeFeatures(features: Float32Array, count: number): Promise<Recognition[]> {
     const probs = await this.runModel(features, count);
     return Array.from({ length: count }, (_, i) => this.#toRecognition(probs, i * this.labels.length));
@@ -217,8 +230,8 @@ export class Recognizer {
    */
   async recognizeSamples(samples16k: Float32Array): Promise<Recognition> {
     this.#live();
-    const features = this.frontEnd.features(checkClip(samples16k, 'samples16k'));
-    return this.#toRecognition(await this.runModel(features, 1), 0);
+    const input = this.frontEnd.modelInput(checkClip(samples16k, 'samples16k'));
+    return this.#toRecognition(await this.runModel(input, 1), 0);
   }
 
   /** The most 16 kHz samples `recognizeFile` takes: the model's window plus LONG_AUDIO_TOLERANCE_SECONDS. */
@@ -278,9 +291,9 @@ export class Recognizer {
     if (!Array.isArray(clips)) throw new TypeError(`clips must be an array of Float32Array, got ${describe(clips)}`);
     this.#live();
     if (clips.length === 0) return [];
-    const size = this.frontEnd.size;
+    const size = this.frontEnd.inputSize;
     const batch = new Float32Array(clips.length * size);
-    clips.forEach((clip, i) => batch.set(this.frontEnd.features(checkClip(clip, `clips[${i}]`)), i * size));
+    clips.forEach((clip, i) => batch.set(this.frontEnd.modelInput(checkClip(clip, `clips[${i}]`)), i * size));
     const probs = await this.runModel(batch, clips.length);
     return clips.map((_, i) => this.#toRecognition(probs, i * this.labels.length));
   }

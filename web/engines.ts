@@ -1,6 +1,7 @@
 /**
  * The two ways the page turns 16 kHz audio into detections: over the server's WebSocket
- * (onnxruntime-node), or in the page (onnxruntime-web + Meyda) with the same StreamingDetector.
+ * (onnxruntime-node), or in the page (onnxruntime-web + Meyda, or an end-to-end model's own graph)
+ * with the same StreamingDetector.
  */
 import Meyda from 'meyda';
 import * as ort from 'onnxruntime-web/wasm';
@@ -98,15 +99,20 @@ export class BrowserEngine implements Engine {
     ort.env.wasm.wasmPaths = { wasm: new URL('/ort/ort-wasm-simd-threaded.wasm', location.href).href };
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
     const { inputFrames, inputDim } = manifest.architecture;
+    // An end-to-end model takes each window's samples and computes the features in the graph.
+    const graphInput = manifest.graphInput;
     const scorer: WindowScorer = {
       labels: manifest.labels,
-      async score(features, count) {
-        const input = new ort.Tensor('float32', features, [count, inputFrames, inputDim]);
-        const outputs = await session.run({ [INPUT_NAME]: input });
+      async score(windows, count) {
+        const feeds = graphInput
+          ? { [graphInput.name]: new ort.Tensor('float32', windows, [count, graphInput.samples]) }
+          : { [INPUT_NAME]: new ort.Tensor('float32', windows, [count, inputFrames, inputDim]) };
+        const outputs = await session.run(feeds, [PROBABILITIES_NAME]);
         return outputs[PROBABILITIES_NAME]!.data as Float32Array;
       },
     };
-    const detector = new StreamingDetector(manifest, scorer, meydaFrameMfcc(manifest.features), config.detectorConfig);
+    const model = { ...manifest, input: graphInput ? ('waveform' as const) : ('features' as const) };
+    const detector = new StreamingDetector(model, scorer, graphInput ? null : meydaFrameMfcc(manifest.features), config.detectorConfig);
     return new BrowserEngine(manifest.labels, detector, session, events);
   }
 

@@ -65,7 +65,7 @@ export async function recognizeFiles(recognizer: Recognizer, tasks: readonly Fil
     return { samples: (await readAudio(task.file)).samples };
   };
   const decoded = await Promise.allSettled(tasks.map(decode));
-  const size = frontEnd.size;
+  const size = frontEnd.inputSize;
   const batch = new Float32Array(tasks.length * size);
   const clips: number[] = [];
   const long: { index: number; chunks: AsyncIterable<Float32Array> | Iterable<Float32Array> }[] = [];
@@ -91,7 +91,7 @@ export async function recognizeFiles(recognizer: Recognizer, tasks: readonly Fil
         long.push({ index: i, chunks: [samples] });
         return;
       }
-      batch.set(frontEnd.features(samples), clips.length * size);
+      batch.set(frontEnd.modelInput(samples), clips.length * size);
       clips.push(i);
     } catch (err) {
       const message = errorMessage(err);

@@ -8,6 +8,11 @@
  * replication over the window, then the manifest's normalisation), so a window's features equal
  * `FeatureExtractor.extract` of the same samples. Pending windows are scored in batches.
  * Memory is fixed at construction: ring buffers of one frame of samples and one window of MFCCs.
+ *
+ * For an end-to-end model (`input: 'waveform'`, the front-end inside the graph) the detector
+ * computes no MFCC: it keeps the samples the window's frames span and hands the scorer each window's
+ * samples [count, clipLengthSamples] (the samples after the last frame, which no frame reads, are
+ * zero), at the same times and with the same results as the features path.
  */
 import { featureDim, framesFor } from '../../features/config.js';
 import { appendDeltas, normalize } from '../../features/postprocess.js';
@@ -23,6 +28,8 @@ export interface DetectorModel {
   architecture: { inputFrames: number; inputDim: number };
   /** Thresholds measured for the model (manifest.detection); explicit config values win over them. */
   detection?: { defaultThreshold: number; thresholds: Record<string, number> };
+  /** What the scorer takes per window: 'features' [T, F] (default) or 'waveform' [clipLengthSamples]. */
+  input?: 'features' | 'waveform';
 }
 
 /**
@@ -62,7 +69,7 @@ export class StreamingDetector {
   readonly smoothingLength: number;
 
   readonly #scorer: WindowScorer;
-  readonly #frameMfcc: FrameMfcc;
+  readonly #frameMfcc: FrameMfcc | null;
   readonly #frames: number;
   readonly #mfccDim: number;
   readonly #windowSize: number;
@@ -84,7 +91,8 @@ export class StreamingDetector {
   #recentNext = 0;
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(model: DetectorModel, scorer: WindowScorer, frameMfcc: FrameMfcc, config: Partial<DetectorConfig> = {}) {
+  /** `frameMfcc` may be null only for a waveform-input model. */
+  constructor(model: DetectorModel, scorer: WindowScorer, frameMfcc: FrameMfcc | null, config: Partial<DetectorConfig> = {}) {
     const features = model.features;
     const frames = framesFor(features, features.clipLengthSamples);
     const dim = featureDim(features);
@@ -99,20 +107,23 @@ export class StreamingDetector {
     this.labels = Object.freeze([...model.labels]);
     this.features = features;
     this.#scorer = scorer;
-    this.#frameMfcc = frameMfcc;
+    const waveform = model.input === 'waveform';
+    if (!waveform && frameMfcc === null) throw new TypeError('detector: a features-input model needs a frameMfcc');
+    this.#frameMfcc = waveform ? null : frameMfcc;
     this.#frames = frames;
     this.#mfccDim = features.mfccCoefficients;
-    this.#windowSize = frames * dim;
+    this.#windowSize = waveform ? features.clipLengthSamples : frames * dim;
     const hop = features.hopLengthSamples;
     // Windows must start on the feature-frame grid so their frames can be reused from the ring.
     this.#hopFrames = Math.max(1, Math.round((this.config.hopMs * features.sampleRateHz) / 1000 / hop));
     this.hopSamples = this.#hopFrames * hop;
     this.windowSamples = features.clipLengthSamples;
     this.smoothingLength = Math.max(1, Math.round(this.config.smoothingMs / this.effectiveHopMs));
-    this.#sampleRing = new Float32Array(features.frameLengthSamples);
-    this.#frameScratch = new Float32Array(features.frameLengthSamples);
-    this.#mfccRing = new Float32Array(frames * this.#mfccDim);
-    this.#windowMfcc = new Float32Array(frames * this.#mfccDim);
+    // Waveform mode keeps every sample the window's frames read; the features path one frame.
+    this.#sampleRing = new Float32Array(waveform ? (frames - 1) * hop + features.frameLengthSamples : features.frameLengthSamples);
+    this.#frameScratch = new Float32Array(waveform ? 0 : features.frameLengthSamples);
+    this.#mfccRing = new Float32Array(waveform ? 0 : frames * this.#mfccDim);
+    this.#windowMfcc = new Float32Array(waveform ? 0 : frames * this.#mfccDim);
     this.#batch = new Float32Array(MAX_WINDOWS_PER_BATCH * this.#windowSize);
     this.#batchTimes = new Float64Array(MAX_WINDOWS_PER_BATCH);
     this.#recentRaw = new Float32Array(this.smoothingLength * this.labels.length);
@@ -201,14 +212,15 @@ export class StreamingDetector {
   }
 
   async #feed(chunk: Float32Array, result: StreamResult): Promise<void> {
-    const frameLength = this.#sampleRing.length;
+    const frameLength = this.features.frameLengthSamples;
+    const ringLength = this.#sampleRing.length;
     const hop = this.features.hopLengthSamples;
     let pos = 0;
     while (pos < chunk.length) {
       const frameEnd = this.#nextFrame * hop + frameLength;
       const take = Math.min(frameEnd - this.#received, chunk.length - pos);
-      // Only the last frameLength samples can belong to a future frame.
-      const from = pos + Math.max(0, take - frameLength);
+      // Only the last ringLength samples can still be read.
+      const from = pos + Math.max(0, take - ringLength);
       this.#writeRing(chunk, from, pos + take, this.#received + (from - pos));
       this.#received += take;
       pos += take;
@@ -229,6 +241,11 @@ export class StreamingDetector {
   }
 
   #computeFrame(): void {
+    if (this.#frameMfcc === null) {
+      const j = this.#nextFrame++;
+      if (j === this.#windowsQueued * this.#hopFrames + this.#frames - 1) this.#queueWaveform();
+      return;
+    }
     const ring = this.#sampleRing;
     const start = this.#received % ring.length;
     const frame = this.#frameScratch;
@@ -237,6 +254,23 @@ export class StreamingDetector {
     const j = this.#nextFrame++;
     this.#frameMfcc(frame, this.#mfccRing, (j % this.#frames) * this.#mfccDim);
     if (j === this.#windowsQueued * this.#hopFrames + this.#frames - 1) this.#queueWindow(j);
+  }
+
+  /** Copies the samples of the window whose last frame just ended into the batch (oldest first). */
+  #queueWaveform(): void {
+    const ring = this.#sampleRing;
+    const start = this.#received % ring.length;
+    const at = this.#pending * this.#windowSize;
+    this.#batch.set(ring.subarray(start), at);
+    this.#batch.set(ring.subarray(0, start), at + ring.length - start);
+    this.#queued();
+  }
+
+  #queued(): void {
+    const windowEnd = this.#windowsQueued * this.hopSamples + this.windowSamples;
+    this.#batchTimes[this.#pending] = windowEnd / this.features.sampleRateHz;
+    this.#pending++;
+    this.#windowsQueued++;
   }
 
   /** Assembles the window whose last frame is `lastFrame` into the batch. */
@@ -252,10 +286,7 @@ export class StreamingDetector {
     const withDeltas = this.features.deltas ? appendDeltas(mfcc, this.features.deltaWindow) : mfcc;
     const finished = normalize(withDeltas, this.features.normalization);
     this.#batch.set(finished.data, this.#pending * this.#windowSize);
-    const windowEnd = this.#windowsQueued * this.hopSamples + this.windowSamples;
-    this.#batchTimes[this.#pending] = windowEnd / this.features.sampleRateHz;
-    this.#pending++;
-    this.#windowsQueued++;
+    this.#queued();
   }
 
   async #scorePending(result: StreamResult): Promise<void> {

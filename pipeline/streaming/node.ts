@@ -1,6 +1,6 @@
 /**
  * Node glue for the streaming detector: onnxruntime-node through a Recognizer as the window scorer,
- * FastMfcc as the per-frame MFCC.
+ * FastMfcc as the per-frame MFCC (none for an end-to-end model: its windows are scored as waveform).
  */
 import { FastMfcc } from '../../features/mfcc-fast.js';
 import type { Recognizer } from '../recognizer.js';
@@ -15,8 +15,10 @@ export function recognizerScorer(recognizer: Recognizer): WindowScorer {
 }
 
 export function createNodeDetector(recognizer: Recognizer, config: Partial<DetectorConfig> = {}): StreamingDetector {
+  const model = { ...recognizer.manifest, input: recognizer.frontEnd.input };
+  if (model.input === 'waveform') return new StreamingDetector(model, recognizerScorer(recognizer), null, config);
   const mfcc = new FastMfcc(recognizer.manifest.features);
-  return new StreamingDetector(recognizer.manifest, recognizerScorer(recognizer), (frame, out, offset) => mfcc.computeFrame(frame, out, offset), config);
+  return new StreamingDetector(model, recognizerScorer(recognizer), (frame, out, offset) => mfcc.computeFrame(frame, out, offset), config);
 }
 
 export interface ScanOptions {
