@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- SECTION...]`: speed figures, each printed as a ratio against a baseline
  * measured in the same run (the machines are shared and noisy, so absolute numbers drift).
- * Sections: features, recognition, streaming, batch, long-files, training.
+ * Sections: features, recognition, streaming, batch, long-files, training, end-to-end.
  */
 import { benchBatch } from './bench/batch.js';
+import { benchEndToEnd } from './bench/end-to-end.js';
 import { benchFeatures } from './bench/features.js';
 import { benchLongFiles } from './bench/long-files.js';
 import { benchRecognition } from './bench/recognition.js';
@@ -17,6 +18,7 @@ const SECTIONS: Record<string, (report: (line: string) => void) => Promise<void>
   batch: benchBatch,
   'long-files': benchLongFiles,
   training: benchTraining,
+  'end-to-end': benchEndToEnd,
 };
 
 const wanted = process.argv.slice(2);
