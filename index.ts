@@ -44,11 +44,14 @@ export {
 export type { DecodedAudio, FeatureConfig, FeatureMatrix, FeatureNormalization } from './features/types.js';
 
 // Models: manifests, checkpoints and ONNX export (`kws export`).
-export type { DetectionDefaults, ModelArchitecture, ModelManifest, ModelWeights } from './model/types.js';
+export type { DetectionDefaults, ModelArchitecture, ModelManifest, ModelWeights, WaveformGraphInput, WeightQuantization } from './model/types.js';
 export { readOnnxManifest } from './model/onnx/metadata.js';
 export { buildOnnxModel, INPUT_NAME, LOGITS_NAME, OnnxExportError, PROBABILITIES_NAME } from './model/onnx/export.js';
 export { CheckpointError, loadCheckpoint, type Checkpoint } from './model/checkpoint.js';
 export { exportCheckpointToOnnx, PARITY_TOLERANCE, type ExportReport } from './model/export-job.js';
+export { composeEndToEnd, FEATURES_OUTPUT_NAME, WAVEFORM_INPUT_NAME, type EndToEndOptions } from './model/onnx/end-to-end.js';
+export { quantizeWeightsInt8 } from './model/onnx/quantize.js';
+export { deriveModel, exportFromOnnx, type DeriveOptions } from './model/export-derived.js';
 
 // Evaluation (`kws evaluate`).
 export {

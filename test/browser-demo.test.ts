@@ -9,12 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { writeWavPcm16 } from '../features/audio/index.js';
+import { composeEndToEnd } from '../model/onnx/end-to-end.js';
 import { startModelDemo, type ModelDemo } from '../pipeline/demo-server.js';
 import { DEFAULT_MODEL_PATH } from '../pipeline/recognizer.js';
 import { createNodeDetector } from '../pipeline/streaming/node.js';
@@ -40,6 +41,7 @@ let demo: ModelDemo;
 let browser: Browser;
 let track: Float32Array;
 let config: Partial<DetectorConfig>;
+let plainModelPath: string;
 
 before(async () => {
   if (!haveChromium) return;
@@ -52,6 +54,7 @@ before(async () => {
     await writeDemoFixtureModel(modelPath, 5);
     config = { defaultThreshold: 0.45 };
   }
+  plainModelPath = modelPath;
   demo = await startModelDemo({ modelPath, port: 0, detectorConfig: config });
   track = await loadCommandTrack();
   let micWav = DEMO_WAV_PATH;
@@ -69,11 +72,11 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function openPage(mode: 'server' | 'browser'): Promise<Page> {
+async function openPage(mode: 'server' | 'browser', url = demo.server.url): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(demo.server.url);
+  await page.goto(url);
   await page.waitForFunction(() => window.kwsDemo !== undefined);
   await page.check(`input[name="mode"][value="${mode}"]`);
   assert.deepEqual(errors, []);
@@ -147,5 +150,29 @@ test('the page shows what the fake microphone says, in both modes', { skip, time
     }
     await page.evaluate(() => window.kwsDemo.stop());
     await page.close();
+  }
+});
+
+test('the end-to-end model file (front-end inside the graph) in onnxruntime-web gives the plain model\'s detections', { skip }, async () => {
+  const e2ePath = join(dir, 'model.e2e.onnx');
+  await writeFile(e2ePath, composeEndToEnd(new Uint8Array(await readFile(plainModelPath))));
+  const e2eDemo = await startModelDemo({ modelPath: e2ePath, port: 0, detectorConfig: config });
+  try {
+    assert.equal(e2eDemo.recognizer.endToEnd, true);
+    const expected = await nodeDetections();
+    assert.ok(expected.length > 0, 'the Node detector found nothing on the track: nothing to compare');
+    for (const mode of ['browser', 'server'] as const) {
+      const page = await openPage(mode, e2eDemo.server.url);
+      await page.evaluate(async (samples) => {
+        await window.kwsDemo.feed(samples);
+      }, Array.from(track));
+      if (mode === 'server') await page.waitForFunction((n) => window.kwsDemo.state.detections.length >= n, expected.length, { timeout: 5000 }).catch(() => undefined);
+      const final: PageDetection[] = await page.evaluate(() => window.kwsDemo.state.detections.map((d) => ({ label: d.label, firedAtSeconds: d.firedAtSeconds, latencyMs: d.latencyMs })));
+      assert.deepEqual(final.map((d) => d.label), expected.map((d) => d.label), `end-to-end model, ${mode} mode showed ${describe(final)}, the plain model in Node found ${describe(expected)}`);
+      final.forEach((d, i) => assert.ok(Math.abs(d.firedAtSeconds - expected[i]!.firedAtSeconds) <= HOP_SECONDS + 1e-6, `${mode}: ${describe([d])} vs ${describe([expected[i]!])}`));
+      await page.close();
+    }
+  } finally {
+    await e2eDemo.close();
   }
 });
