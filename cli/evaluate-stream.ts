@@ -11,7 +11,7 @@ import type { Split, Task } from '../datasets/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { lineChartHtml } from '../util/charts.js';
 import {
-  chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, matchDetections, sweepThresholds,
+  chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, DEFAULT_SWEEP_THRESHOLDS, matchDetections, sweepThresholds,
   TARGET_FALSE_ACCEPTS_PER_HOUR, type DetPoint, type PerKeywordOperatingPoint, type ScoredStream, type SweepOptions, type TruthEvent,
 } from '../evaluation/detection-metrics.js';
 import { DEFAULT_REPORT_DIR } from '../evaluation/evaluate.js';
@@ -172,7 +172,9 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     };
     const sweep = sweepThresholds(scored, sweepOptions);
     const point = chooseOperatingPoint(sweep, TARGET_FALSE_ACCEPTS_PER_HOUR);
-    const perKeyword = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR);
+    // A keyword said fewer than 20 times in the streams keeps the one-threshold operating point.
+    const sparse = { minOccurrences: 20, threshold: point?.threshold ?? Math.max(...DEFAULT_SWEEP_THRESHOLDS) };
+    const perKeyword = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR, sparse);
     const pointThresholds = perKeyword && (!point || perKeyword.point.falseRejectRate < point.falseRejectRate)
       ? { defaultThreshold: point?.threshold ?? 1, thresholds: perKeyword.thresholds }
       : point ? { defaultThreshold: point.threshold, thresholds: {} } : null;

@@ -147,6 +147,12 @@ export function detCurve(points: readonly DetPoint[]): [number, number][] {
   return points.map((p): [number, number] => [p.falseAcceptsPerHour, p.falseRejectRate]).sort((a, b) => a[0] - b[0] || b[1] - a[1]);
 }
 
+/** Keywords with fewer than `minOccurrences` true words in the streams are not tuned: they get `threshold`. */
+export interface SparseKeywordRule {
+  minOccurrences: number;
+  threshold: number;
+}
+
 export interface PerKeywordOperatingPoint {
   /** Threshold of every keyword (keywords never worth firing get the strictest swept threshold). */
   thresholds: Record<string, number>;
@@ -166,8 +172,9 @@ export function choosePerKeywordThresholds(
   options: SweepOptions,
   keywords: readonly string[],
   maxFalseAcceptsPerHour = TARGET_FALSE_ACCEPTS_PER_HOUR,
+  sparse?: SparseKeywordRule,
 ): PerKeywordOperatingPoint | null {
-  const candidates = [...(options.thresholds ?? DEFAULT_SWEEP_THRESHOLDS)].sort((a, b) => b - a);
+  const candidates = [...new Set([...(options.thresholds ?? DEFAULT_SWEEP_THRESHOLDS), ...(sparse ? [sparse.threshold] : [])])].sort((a, b) => b - a);
   const strictest = candidates[0]!;
   const duration = streams.reduce((a, s) => a + s.durationSeconds, 0);
   const budget = Math.floor((maxFalseAcceptsPerHour * duration) / 3600 + 1e-9);
@@ -175,11 +182,15 @@ export function choosePerKeywordThresholds(
     replayStreams(streams, options, { ...options.trigger, ignoreLabels: [...options.trigger.ignoreLabels, ...ignore], thresholds, defaultThreshold: strictest });
   // table[k][i]: keyword k alone at candidates[i] (strictest first).
   const table = keywords.map((k) => candidates.map((t) => measure({ [k]: t }, keywords.filter((o) => o !== k))));
-  const level = keywords.map(() => 0);
-  let used = table.reduce((a, rows) => a + rows[0]!.falseAccepts, 0);
+  // Keywords said too rarely in the streams to tune keep the rule's threshold, and its false accepts.
+  const occurrences = (k: string): number => streams.reduce((a, st) => a + st.truth.filter((t) => t.label === k).length, 0);
+  const fixed = keywords.map((k) => sparse !== undefined && occurrences(k) < sparse.minOccurrences);
+  const level = keywords.map((_, k) => (fixed[k] ? candidates.indexOf(sparse!.threshold) : 0));
+  let used = table.reduce((a, rows, k) => a + rows[level[k]!]!.falseAccepts, 0);
   for (;;) {
     let bestMove: { k: number; i: number; gain: number; cost: number } | null = null;
     keywords.forEach((_, k) => {
+      if (fixed[k]) return;
       const now = table[k]![level[k]!]!;
       for (let i = level[k]! + 1; i < candidates.length; i++) {
         const next = table[k]![i]!;

@@ -95,4 +95,9 @@ test('per-keyword thresholds catch what one threshold for all cannot, within the
   const looser = choosePerKeywordThresholds(streams, options, ['yes', 'no'], 1)!;
   assert.equal(looser.point.hits, 3);
   assert.ok(looser.point.falseAccepts <= 1);
+  // A keyword said too rarely to tune ('no', once) keeps the rule's threshold; its false accepts still count.
+  const sparse = choosePerKeywordThresholds(streams, options, ['yes', 'no'], 1, { minOccurrences: 2, threshold: 0.55 })!;
+  assert.equal(sparse.thresholds.no, 0.55);
+  assert.equal(sparse.thresholds.yes, 0.4);
+  assert.deepEqual([sparse.point.hits, sparse.point.falseAccepts], [3, 1]);
 });
