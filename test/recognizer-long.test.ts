@@ -51,7 +51,8 @@ test('detectFile finds the three commands with times, exactly as kws listen does
   const printed: string[] = [];
   const listened = await runListen(recording, { json: true }, { write: (text: string) => printed.push(text) });
   assert.deepEqual(detections, listened);
-  const stricter = await recognizer.detectFile(recording, { defaultThreshold: 0.99 });
+  // Stricter than every threshold the model carries (its measured ones are 0.99-0.998).
+  const stricter = await recognizer.detectFile(recording, { defaultThreshold: 0.9999999 });
   assert.ok(stricter.length < detections.length, 'detector settings are passed through');
 });
 
