@@ -84,6 +84,23 @@ export interface FalseAccept {
   under: string | null;
 }
 
+interface OperatingThresholds {
+  thresholds: { defaultThreshold: number; thresholds: Record<string, number> };
+  measured: Pick<DetPoint, 'falseRejectRate' | 'falseAcceptsPerHour'>;
+}
+
+/**
+ * The operating point kws reports and saves: per-keyword thresholds only where they measured fewer
+ * misses than one threshold for all; null when neither keeps the false-accept budget.
+ */
+function operatingThresholds(point: DetPoint | null, perKeyword: PerKeywordOperatingPoint | null): OperatingThresholds | null {
+  if (perKeyword && (!point || perKeyword.point.falseRejectRate < point.falseRejectRate)) {
+    const defaultThreshold = point?.threshold ?? Math.max(...Object.values(perKeyword.thresholds));
+    return { thresholds: { defaultThreshold, thresholds: perKeyword.thresholds }, measured: perKeyword.point };
+  }
+  return point ? { thresholds: { defaultThreshold: point.threshold, thresholds: {} }, measured: point } : null;
+}
+
 /** Replays the streams at `thresholds` and names what was said under every false accept. */
 function falseAcceptsAt(
   streams: readonly ScoredStream[],
@@ -175,10 +192,8 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     // A keyword said fewer than 20 times in the streams keeps the one-threshold operating point.
     const sparse = { minOccurrences: 20, threshold: point?.threshold ?? Math.max(...DEFAULT_SWEEP_THRESHOLDS) };
     const perKeyword = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR, sparse);
-    const pointThresholds = perKeyword && (!point || perKeyword.point.falseRejectRate < point.falseRejectRate)
-      ? { defaultThreshold: point?.threshold ?? 1, thresholds: perKeyword.thresholds }
-      : point ? { defaultThreshold: point.threshold, thresholds: {} } : null;
-    const falseAccepts = pointThresholds ? falseAcceptsAt(scored, placedFillers, sweepOptions, pointThresholds) : [];
+    const operating = operatingThresholds(point, perKeyword);
+    const falseAccepts = operating ? falseAcceptsAt(scored, placedFillers, sweepOptions, operating.thresholds) : [];
     const report: StreamReport = {
       model: resolve(modelPath),
       data: resolve(options.data),
@@ -210,19 +225,14 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     );
     await writeFileAtomic(join(reportDir, 'det-curve.html'), html);
 
-    let saved: { defaultThreshold: number; thresholds: Record<string, number> } | null = null;
+    let saved: OperatingThresholds['thresholds'] | null = null;
     if (options.saveThresholds) {
-      if (!point && !perKeyword) throw new Error(`--save-thresholds: no swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h; ${modelPath} left unchanged`);
-      // Per-keyword thresholds only where they measured fewer misses than one threshold for all.
-      const usePerKeyword = perKeyword !== null && (point === null || perKeyword.point.falseRejectRate < point.falseRejectRate);
-      const chosen = usePerKeyword ? perKeyword!.point : point!;
-      saved = usePerKeyword
-        ? { defaultThreshold: point?.threshold ?? Math.max(...Object.values(perKeyword!.thresholds)), thresholds: perKeyword!.thresholds }
-        : { defaultThreshold: point!.threshold, thresholds: {} };
+      if (!operating) throw new Error(`--save-thresholds: no swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h; ${modelPath} left unchanged`);
+      saved = operating.thresholds;
       const detection = {
         ...saved,
         chosenOn: { data: report.data, split: report.split, holdout: report.holdout, minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
-        measured: { falseRejectRate: chosen.falseRejectRate, falseAcceptsPerHour: chosen.falseAcceptsPerHour, keywords: report.keywords },
+        measured: { falseRejectRate: operating.measured.falseRejectRate, falseAcceptsPerHour: operating.measured.falseAcceptsPerHour, keywords: report.keywords },
       };
       await recognizer.dispose();
       await updateOnnxManifest(modelPath, (m) => ({ ...m, detection }));

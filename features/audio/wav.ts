@@ -21,9 +21,8 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export async function decodeWav(bytes: Uint8Array, fileName: string): Promise<DecodedAudio> {
   const layout = parseWavLayout(bytes, fileName);
   checkSourceRate(layout.sampleRateHz, fileName);
-  if (layout.encoding === 'float32' || layout.encoding === 'float64') {
-    checkFinite(bytes, layout, fileName);
-  }
+  const dataBytes = layout.frames * layout.channels * layout.bytesPerSample;
+  checkFiniteFrames(fileName, layout, bytes.subarray(layout.dataOffset, layout.dataOffset + dataBytes), 0);
 
   const samples = await to16kMono(decodeChannels(bytes, layout, fileName), layout.sampleRateHz);
   return {
@@ -117,19 +116,23 @@ function canonicalWav(bytes: Uint8Array, layout: WavLayout): ArrayBuffer {
   return buffer;
 }
 
-/** Rejects NaN and infinite float samples (and float64 values beyond float32 range). */
-function checkFinite(bytes: Uint8Array, layout: WavLayout, fileName: string): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + layout.dataOffset, layout.frames * layout.channels * layout.bytesPerSample);
+/**
+ * Rejects NaN, infinite and beyond-float32 samples of float frames (`frames`: whole sample frames
+ * read from frame `firstFrame` of the file on), naming their position in the file. Other
+ * encodings pass unchecked.
+ */
+export function checkFiniteFrames(fileName: string, layout: WavLayout, frames: Uint8Array, firstFrame: number): void {
+  if (layout.encoding !== 'float32' && layout.encoding !== 'float64') return;
   const is64 = layout.encoding === 'float64';
-  const count = layout.frames * layout.channels;
+  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+  const count = frames.byteLength / layout.bytesPerSample;
   for (let i = 0; i < count; i++) {
     const value = is64 ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
-    if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
-      const frame = Math.floor(i / layout.channels);
-      const where = layout.channels > 1 ? `frame ${frame}, channel ${i % layout.channels}` : `sample ${frame}`;
-      const what = Number.isFinite(value) ? `${value}, beyond float32 range` : String(value);
-      throw new WavError(fileName, 'non-finite', `${layout.encoding} ${where} is ${what}`);
-    }
+    if (Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX) continue;
+    const frame = firstFrame + Math.floor(i / layout.channels);
+    const where = layout.channels > 1 ? `frame ${frame}, channel ${i % layout.channels}` : `sample ${frame}`;
+    const what = Number.isFinite(value) ? `${value}, beyond float32 range` : String(value);
+    throw new WavError(fileName, 'non-finite', `${layout.encoding} ${where} is ${what}`);
   }
 }
 

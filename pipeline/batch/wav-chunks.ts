@@ -11,6 +11,7 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { decodeWav, detectContainer, WavError } from '../../features/audio/index.js';
 import { parseWavLayout, type WavEncoding, type WavLayout } from '../../features/audio/riff.js';
+import { checkFiniteFrames } from '../../features/audio/wav.js';
 import { TARGET_SAMPLE_RATE_HZ } from '../../features/types.js';
 
 const HEAD_BYTES = 1 << 20;
@@ -18,7 +19,6 @@ const HEAD_BYTES = 1 << 20;
 const PLAIN_CHUNK_FRAMES = 160_000;
 const SEGMENT_LIMIT_SAMPLES = 500_000;
 const SEGMENT_MARGIN_SAMPLES = 256;
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface WavChunks {
   layout: WavLayout;
@@ -70,26 +70,6 @@ function wavOf(layout: WavLayout, frames: Uint8Array): Uint8Array {
   view.setUint32(40, frames.length, true);
   out.set(frames, 44);
   return out;
-}
-
-/**
- * Rejects NaN, infinite and beyond-float32 samples of float frames read from `firstFrame` on,
- * naming their position in the file (decodeWav, given one chunk, would name it within the chunk);
- * the message reads as whole-file decoding's does.
- */
-function checkFiniteFrames(path: string, layout: WavLayout, frames: Uint8Array, firstFrame: number): void {
-  if (layout.encoding !== 'float32' && layout.encoding !== 'float64') return;
-  const is64 = layout.encoding === 'float64';
-  const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
-  const count = frames.byteLength / layout.bytesPerSample;
-  for (let i = 0; i < count; i++) {
-    const value = is64 ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
-    if (Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX) continue;
-    const frame = firstFrame + Math.floor(i / layout.channels);
-    const where = layout.channels > 1 ? `frame ${frame}, channel ${i % layout.channels}` : `sample ${frame}`;
-    const what = Number.isFinite(value) ? `${value}, beyond float32 range` : String(value);
-    throw new WavError(path, 'non-finite', `${layout.encoding} ${where} is ${what}`);
-  }
 }
 
 function gcd(a: number, b: number): number {
