@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerCustomCommand } from './custom.js';
 import { registerDatasetInfoCommand } from './dataset-info.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvaluateCommand } from './evaluate.js';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerSynthCommand(program);
   registerDatasetInfoCommand(program);
   registerTrainCommand(program);
+  registerCustomCommand(program);
   registerExportCommand(program);
   registerTranscribeCommand(program);
   registerWorkerCommand(program);

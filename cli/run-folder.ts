@@ -16,6 +16,8 @@ export interface RunFolderRequest {
   lstmUnits: number[];
   hiddenUnits: number;
   pooling: 'mean' | 'last';
+  /** The command named in messages (default 'kws train'). */
+  command?: string;
 }
 
 const RUN_FILES = ['best.ckpt', 'last.ckpt'];
@@ -24,11 +26,11 @@ const RUN_FILES = ['best.ckpt', 'last.ckpt'];
 export async function checkRunFolder(request: RunFolderRequest): Promise<void> {
   const { out } = request;
   if (existsSync(out) && !statSync(out).isDirectory()) {
-    throw new UsageError(`--out ${out}: is a file; kws train writes a run folder there (give a new folder name, or an earlier run's folder with --resume)`);
+    throw new UsageError(`--out ${out}: is a file; ${request.command ?? 'kws train'} writes a run folder there (give a new folder name, or an earlier run's folder with --resume)`);
   }
   const held = RUN_FILES.filter((f) => existsSync(join(out, f)));
   if (held.length > 0 && !request.resume && !request.force) {
-    throw new UsageError(`--out ${out}: already holds a training run (${held.join(', ')}); pass --resume to continue it, --force to replace it, or give a new folder`);
+    throw new UsageError(`--out ${out}: already holds a training run (${held.join(', ')}); ${request.command && request.command !== 'kws train' ? '' : 'pass --resume to continue it, '}--force to replace it, or give a new folder`);
   }
   if (request.resume && request.force) throw new UsageError('--resume and --force contradict each other: continue the run, or replace it');
   const removed = await removeStaleTemporaries(out);

@@ -74,6 +74,7 @@ interface TrainCliOptions {
   initFrom?: string;
   validationFrom: string[];
   excludeSource: string[];
+  excludeWord: string[];
 }
 
 /** The training job's dead ends, with what to do next. */
@@ -127,6 +128,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--init-from <checkpoint>', 'fine-tune: start from this run folder\'s best.ckpt (or a .ckpt file) with the same labels and features; its architecture is kept')
     .option('--validation-from <dir>', 'select the best epoch and fit the temperature on this folder\'s validation split only (repeatable; default: every folder\'s)', collect, [])
     .option('--exclude-source <name>', 'leave out every clip of this source from all splits, e.g. synth:flite to test on an unseen TTS engine (repeatable)', collect, [])
+    .option('--exclude-word <word>', 'leave out every clip of this word from all folders and splits, e.g. to start custom keywords from a model that never heard them (repeatable)', collect, [])
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder');
       await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling });
@@ -161,6 +163,7 @@ export function registerTrainCommand(program: Command): void {
           initFrom: opts.initFrom,
           validationFrom: opts.validationFrom,
           excludeSources: opts.excludeSource,
+          excludeWords: opts.excludeWord.map((w) => w.trim().toLowerCase()),
           command: `kws ${process.argv.slice(2).join(' ')}`,
           log: (line) => process.stderr.write(`${line}\n`),
         }),

@@ -22,3 +22,22 @@ export function labelForWord(word: string, task: Task): string {
   const known = task === '12' ? COMMAND_SET : WORD_35_SET;
   return known.has(word) ? word : UNKNOWN_LABEL;
 }
+
+/** The label a recorded word gets in any label set: itself if it is a label, else `_unknown_`. */
+export function labelForWordIn(word: string, labels: readonly string[]): string {
+  if (word === SILENCE_LABEL) return SILENCE_LABEL;
+  return labels.includes(word) && word !== UNKNOWN_LABEL ? word : UNKNOWN_LABEL;
+}
+
+/**
+ * The folder a keyword's clips live in: a phrase's words joined by `_` ('hey robot' ->
+ * 'hey_robot'), since the Speech Commands layout has one folder per keyword.
+ */
+export function keywordFolderName(keyword: string): string {
+  return keyword.trim().toLowerCase().split(/\s+/).join('_');
+}
+
+/** A label set of custom keywords: `_silence_`, `_unknown_`, then the keywords in the order given. */
+export function labelsForKeywords(keywords: readonly string[]): string[] {
+  return [SILENCE_LABEL, UNKNOWN_LABEL, ...keywords];
+}

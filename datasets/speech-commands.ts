@@ -12,7 +12,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { SeededRandom } from '../util/random.js';
 import { TARGET_SAMPLE_RATE_HZ } from '../features/types.js';
-import { labelForWord, labelsForTask } from './labels.js';
+import { keywordFolderName, labelForWord, labelForWordIn, labelsForTask } from './labels.js';
 import { DEFAULT_SPLIT, HOLDOUT_SPLIT, hashName, speakerOf, splitForKey, unknownWordOf, whichSet, type SplitPercentages } from './split.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type Dataset, type DatasetItem, type Split, type Task } from './types.js';
 import { readWavLength } from './wav-length.js';
@@ -30,6 +30,13 @@ export class DatasetError extends Error {
 
 export interface ReadSpeechCommandsOptions {
   task: Task;
+  /**
+   * A label set of its own (custom keywords) instead of the task's: a word is its own label if it is
+   * one of these, else `_unknown_`; a phrase's folder joins its words with `_` (see keywordFolderName).
+   */
+  labels?: readonly string[];
+  /** Length of the `_silence_` clips cut from noise (default 16000: 1 s, the clip length). */
+  silenceSliceSamples?: number;
   /** Used only where the folder has no lists. Default 10. */
   validationPercent?: number;
   /** Used only where the folder has no lists. Default 10. */
@@ -64,7 +71,7 @@ export const VALIDATION_LIST = 'validation_list.txt';
 export const TESTING_LIST = 'testing_list.txt';
 /** Written by `kws synth`; maps speaker ids to the engine that voiced them. */
 export const SYNTH_MANIFEST = 'synth.json';
-const SLICE_SAMPLES = TARGET_SAMPLE_RATE_HZ;
+const DEFAULT_SLICE_SAMPLES = TARGET_SAMPLE_RATE_HZ;
 const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -111,7 +118,12 @@ async function readSynthSources(root: string): Promise<Map<string, string>> {
 
 export async function readSpeechCommands(root: string, options: ReadSpeechCommandsOptions): Promise<Dataset> {
   const absRoot = resolve(root);
-  const labels = labelsForTask(options.task);
+  const labels = options.labels ?? labelsForTask(options.task);
+  const labelOf = options.labels ? (word: string) => labelForWordIn(word, labels) : (word: string) => labelForWord(word, options.task);
+  /** Folder name -> the phrase it holds, for custom labels with spaces. */
+  const phraseOfFolder = new Map((options.labels ?? []).filter((l) => l.includes(' ')).map((l) => [keywordFolderName(l), l]));
+  const sliceSamples = options.silenceSliceSamples ?? DEFAULT_SLICE_SAMPLES;
+  if (!Number.isInteger(sliceSamples) || sliceSamples < 1) throw new RangeError(`silenceSliceSamples must be a positive integer, got ${sliceSamples}`);
   const percentages: SplitPercentages = {
     validationPercent: options.validationPercent ?? DEFAULT_SPLIT.validationPercent,
     testPercent: options.testPercent ?? DEFAULT_SPLIT.testPercent,
@@ -160,7 +172,7 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
     items.push({
       path: join(absRoot, folder, name),
       word,
-      label: labelForWord(word, options.task),
+      label: labelOf(word),
       speaker,
       split: splitOf(rel, speaker),
       source: (speaker !== null && synthSources.get(speaker)) || datasetSource,
@@ -168,7 +180,7 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
   };
 
   for (const folder of wordFolders) {
-    const word = folder.toLowerCase();
+    const word = phraseOfFolder.get(folder.toLowerCase()) ?? folder.toLowerCase();
     for (const name of await audioNamesIn(join(absRoot, folder))) {
       add(folder, name, word, speakerOf(name, 'speech-commands') ?? speakerOf(name, 'digits'));
     }
@@ -195,7 +207,7 @@ export async function readSpeechCommands(root: string, options: ReadSpeechComman
   if (!hasSilenceFolder && silenceSources.length > 0 && silenceFraction > 0) {
     const counts = { train: 0, validation: 0, test: 0 };
     for (const item of items) counts[item.split]++;
-    items.push(...(await sliceSilence(silenceSources, counts, silenceFraction, percentages, options.seed ?? 0)));
+    items.push(...(await sliceSilence(silenceSources, counts, silenceFraction, percentages, options.seed ?? 0, sliceSamples)));
   }
 
   items.sort((a, b) => byString(a.path, b.path) || (a.slice?.offsetSamples ?? -1) - (b.slice?.offsetSamples ?? -1));
@@ -212,7 +224,7 @@ async function lengthAt16kHz(path: string): Promise<number> {
 }
 
 /**
- * 1 s silence clips cut from the noise recordings. Each recording's time is divided between the
+ * Silence clips (`sliceSamples` long, 1 s by default) cut from the noise recordings. Each recording's time is divided between the
  * splits in the split proportions (train first), so no noise second is in two splits.
  */
 async function sliceSilence(
@@ -221,11 +233,12 @@ async function sliceSilence(
   fraction: number,
   percentages: SplitPercentages,
   seed: number,
+  sliceSamples: number,
 ): Promise<DatasetItem[]> {
   const lengths: { path: string; samples: number }[] = [];
   for (const path of noiseFiles) {
     const samples = await lengthAt16kHz(path);
-    if (samples >= SLICE_SAMPLES) lengths.push({ path, samples });
+    if (samples >= sliceSamples) lengths.push({ path, samples });
   }
   if (lengths.length === 0) return [];
   const trainShare = (100 - percentages.validationPercent - percentages.testPercent) / 100;
@@ -242,8 +255,8 @@ async function sliceSilence(
       const file = lengths[random.int(lengths.length)]!;
       let start = Math.floor(share[split][0] * file.samples);
       let end = Math.floor(share[split][1] * file.samples);
-      if (end - start < SLICE_SAMPLES) [start, end] = [0, file.samples]; // region too short: whole file
-      const offsetSamples = start + random.int(end - start - SLICE_SAMPLES + 1);
+      if (end - start < sliceSamples) [start, end] = [0, file.samples]; // region too short: whole file
+      const offsetSamples = start + random.int(end - start - sliceSamples + 1);
       slices.push({
         path: file.path,
         word: SILENCE_LABEL,
@@ -251,7 +264,7 @@ async function sliceSilence(
         speaker: null,
         split,
         source: 'noise',
-        slice: { offsetSamples, lengthSamples: SLICE_SAMPLES },
+        slice: { offsetSamples, lengthSamples: sliceSamples },
       });
     }
   }

@@ -261,9 +261,10 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
   const recognizer = options.recognizer ?? (await Recognizer.create(options.modelPath ?? DEFAULT_MODEL_PATH));
   try {
     const manifest = recognizer.manifest;
-    // Read with the model's task; a model of another label set still gets each clip's word.
+    // Words map to the model's own labels (custom keywords too); the task only names the layout's words.
     const task: Task = manifest.task === '35' ? '35' : '12';
-    const dataset = await readSpeechCommands(resolve(options.data), options.holdout ? { task, ...holdoutSplitOptions() } : { task });
+    const readOptions = { task, labels: manifest.labels };
+    const dataset = await readSpeechCommands(resolve(options.data), options.holdout ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
     const items = dataset.items.filter((item: DatasetItem) => (split === 'all' || item.split === split) && (options.source === undefined || item.source === options.source));
     if (options.source !== undefined && items.length === 0) {
       const sources = [...new Set(dataset.items.map((item) => item.source))].sort().join(', ');

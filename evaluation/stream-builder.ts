@@ -158,6 +158,10 @@ export async function buildStream(sources: StreamSources, index: number, options
 
 export interface DatasetStreamSourceOptions {
   task: Task;
+  /** The model's labels, when they are not the task's (custom keywords): words map to them. */
+  labels?: readonly string[];
+  /** Take only other words from this folder (its keyword clips are left out): a folder of negatives. */
+  fillersOnly?: boolean;
   /** Which split's clips to use (data the model was not trained on); 'all' for every clip. */
   split: Split | 'all';
   /** Use the hold-out speaker re-split (as `kws train --holdout`). */
@@ -175,16 +179,18 @@ async function wavsIn(dir: string): Promise<string[]> {
 
 /** Keyword and filler clips of one split of a Speech Commands-layout folder, and its noise files. */
 export async function streamSourcesFromDataset(root: string, options: DatasetStreamSourceOptions): Promise<StreamSources> {
-  const dataset = await readSpeechCommands(root, { task: options.task, silenceFraction: 0, ...(options.holdout ? holdoutSplitOptions() : {}) });
+  const dataset = await readSpeechCommands(root, { task: options.task, silenceFraction: 0, ...(options.labels ? { labels: options.labels } : {}), ...(options.holdout ? holdoutSplitOptions() : {}) });
   const keywordSet = new Set(options.keywordLabels);
   const keywords: SourceClip[] = [];
   const fillers: SourceClip[] = [];
   for (const item of dataset.items) {
     if (item.slice || item.label === SILENCE_LABEL) continue;
     if (options.split !== 'all' && item.split !== options.split) continue;
-    (keywordSet.has(item.label) ? keywords : fillers).push({ path: item.path, label: item.label, word: item.word });
+    const isKeyword = keywordSet.has(item.label);
+    if (isKeyword && options.fillersOnly) continue;
+    (isKeyword ? keywords : fillers).push({ path: item.path, label: item.label, word: item.word });
   }
-  if (keywords.length === 0) throw new RangeError(`dataset ${resolve(root)}: no keyword clips (${options.keywordLabels.join(', ')}) in split ${options.split}`);
+  if (keywords.length === 0 && !options.fillersOnly) throw new RangeError(`dataset ${resolve(root)}: no keyword clips (${options.keywordLabels.join(', ')}) in split ${options.split}`);
   let noiseFiles = dataset.noiseFiles;
   if (options.noiseDir !== undefined) {
     const dir = resolve(options.noiseDir);
@@ -193,4 +199,13 @@ export async function streamSourcesFromDataset(root: string, options: DatasetStr
     if (noiseFiles.length === 0) throw new RangeError(`noise folder ${dir}: no wav files (nor a ${NOISE_FOLDER}/ folder of them)`);
   }
   return { keywords, fillers, noiseFiles };
+}
+
+/** Several folders' stream sources as one: their keywords, fillers and noise recordings together. */
+export function mergeStreamSources(parts: readonly StreamSources[]): StreamSources {
+  return {
+    keywords: parts.flatMap((p) => p.keywords),
+    fillers: parts.flatMap((p) => p.fillers),
+    noiseFiles: [...new Set(parts.flatMap((p) => p.noiseFiles))],
+  };
 }

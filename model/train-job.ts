@@ -15,7 +15,7 @@ import { DEFAULT_SPLIT, HOLDOUT_SPLIT, inSpeakerFraction } from '../datasets/spl
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { labelPrior, withoutPriorCorrection, withPriorCorrection } from './prior-correction.js';
 import { labelsForTask } from '../datasets/labels.js';
-import type { DatasetItem, Split, Task } from '../datasets/types.js';
+import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../util/progress.js';
@@ -53,8 +53,22 @@ export interface TrainJobOptions extends TrainLoopOptions {
   initFrom?: string;
   /** Only these folders' validation splits select the best epoch and fit the temperature (absent: all). */
   validationFrom?: string[];
+  /** Only these folders' test splits are evaluated at the end (absent: all). */
+  testFrom?: string[];
   /** Leave out every clip of these sources ('synth:flite', ...) from all splits (unseen-engine tests). */
   excludeSources?: string[];
+  /** Leave out every clip of these words from all splits and folders (a base model that never heard them). */
+  excludeWords?: string[];
+  /** A label set of its own (custom keywords: `_silence_`, `_unknown_`, keywords) instead of the task's. */
+  labels?: string[];
+  /** Transfer learning: the LSTM and hidden layers of these weights, a new output layer for `labels`. */
+  transferFrom?: { source: string; weights: ModelWeights };
+  /** Data folders whose every clip is for training (a user's own recordings: no split of their own). */
+  trainOnly?: string[];
+  /** Data folders giving only other words: their clips of a label (keyword) are left out, the rest is `_unknown_`. */
+  negativesOnly?: string[];
+  /** Data folder -> at most this many clips per split (spread over the folder). */
+  limitPerFolder?: Record<string, number>;
 }
 
 /** Train share of a folder's noise recordings: its silence clips for other splits come from the rest. */
@@ -94,7 +108,7 @@ async function featuresFor(name: string, items: DatasetItem[], labels: string[],
 export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: ModelManifest; testAccuracy: number | null }> {
   const backend = await initBackend();
   o.log(describeBackend(backend));
-  const labels = [...labelsForTask(o.task)];
+  const labels = o.labels ? [...o.labels] : [...labelsForTask(o.task)];
   const config = o.features ?? DEFAULT_FEATURE_CONFIG;
   const bySplit: Record<Split, DatasetItem[]> = { train: [], validation: [], test: [] };
   const dataDescription: ModelManifest['training']['data'] = [];
@@ -115,15 +129,27 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     if (!(share >= 0 && share <= 1)) throw new RangeError(`--train-fraction ${dir}: share must be in [0, 1], got ${share}`);
   }
   const validationFrom = o.validationFrom && o.validationFrom.length > 0 ? perFolder('--validation-from', o.validationFrom.map((d) => [d, 1])) : null;
+  const testFrom = o.testFrom ? perFolder('testFrom', o.testFrom.map((d) => [d, 1])) : null;
   const excluded = new Set(o.excludeSources ?? []);
+  const excludedWords = new Set(o.excludeWords ?? []);
+  const trainOnly = perFolder('trainOnly', (o.trainOnly ?? []).map((d) => [d, 1]));
+  const negativesOnly = perFolder('negativesOnly', (o.negativesOnly ?? []).map((d) => [d, 1]));
+  const folderLimit = perFolder('limitPerFolder', Object.entries(o.limitPerFolder ?? {}));
+  const keywordLabels = new Set(labels.filter((l) => l !== SILENCE_LABEL && l !== UNKNOWN_LABEL));
   const trainDir = new Map<DatasetItem, string>();
   const datasetNoise: NoiseSource[] = [];
   const namedNoiseFiles = (await Promise.all((o.noiseDirs ?? []).map(noiseFilesIn))).flat();
   /** Set when a folder without noise of its own cut its silence clips from --noise-dir recordings. */
   let silenceFromNamedNoise = false;
   for (const dir of dirs) {
-    const readOptions = { task: o.task, seed: o.seed, fallbackNoiseFiles: namedNoiseFiles };
+    const readOptions = { task: o.task, seed: o.seed, fallbackNoiseFiles: namedNoiseFiles, silenceSliceSamples: config.clipLengthSamples, ...(o.labels ? { labels } : {}) };
     const ds = await readSpeechCommands(dir, holdout.has(dir) ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
+    if (trainOnly.has(dir)) for (const item of ds.items) item.split = 'train';
+    if (negativesOnly.has(dir)) {
+      const before = ds.items.length;
+      ds.items = ds.items.filter((item) => !keywordLabels.has(item.label));
+      if (ds.items.length < before) o.log(`data ${dir}: left out ${before - ds.items.length} clips of the keywords (other words only from this folder)`);
+    }
     if (ds.noiseFiles.length === 0 && namedNoiseFiles.length > 0) silenceFromNamedNoise = true;
     const usableFraction = trainShareOf(holdout.has(dir) ? HOLDOUT_SPLIT : DEFAULT_SPLIT);
     datasetNoise.push(...ds.noiseFiles.map((path) => ({ path, usableFraction })));
@@ -131,13 +157,14 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const trainShare = trainFraction.get(dir);
     for (const split of ['train', 'validation', 'test'] as const) {
       const share = split === 'train' ? trainShare ?? 1 : 1;
-      const unused = split === 'validation' && validationFrom !== null && !validationFrom.has(dir);
-      const items = unused ? [] : takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && !excluded.has(it.source) && inSpeakerFraction(it, share)), o.limitPerSplit);
+      const unused = (split === 'validation' && validationFrom !== null && !validationFrom.has(dir)) || (split === 'test' && testFrom !== null && !testFrom.has(dir));
+      const limit = folderLimit.get(dir) ?? o.limitPerSplit;
+      const items = unused ? [] : takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && !excluded.has(it.source) && !excludedWords.has(it.word) && inSpeakerFraction(it, share)), limit);
       bySplit[split].push(...items);
       perSplit[split] = items.length;
       if (split === 'train') for (const it of items) trainDir.set(it, dir);
     }
-    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, ...(excluded.size > 0 ? { excludedSources: [...excluded] } : {}), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(trainShare === undefined ? {} : { trainFraction: trainShare }) });
+    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, ...(excluded.size > 0 ? { excludedSources: [...excluded] } : {}), ...(excludedWords.size > 0 ? { excludedWords: [...excludedWords] } : {}), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(trainShare === undefined ? {} : { trainFraction: trainShare }) });
     o.log(`data ${dir}: ${perSplit.train} train${trainShare === undefined ? '' : ` (${(100 * trainShare).toFixed(0)}% of its training speakers)`}, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
   }
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);
@@ -166,7 +193,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
 
     const init = o.initFrom ? await initialWeightsFrom(o.initFrom, labels, config) : null;
-    const architecture: ModelArchitecture = init ? { ...init.architecture, dropout: o.dropout } : {
+    const transfer = o.transferFrom ? transferredArchitecture(o.transferFrom.weights, config, labels.length, o.dropout) : null;
+    const architecture: ModelArchitecture = init ? { ...init.architecture, dropout: o.dropout } : transfer ?? {
       inputFrames: framesFor(config, config.clipLengthSamples),
       inputDim: featureDim(config),
       lstmUnits: o.lstmUnits,
@@ -177,8 +205,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     };
     const manifest: ModelManifest = {
       formatVersion: 1,
-      name: `kws-${o.task}`,
-      task: o.task,
+      name: o.labels ? `kws-custom-${labels.slice(2).map((l) => l.replace(/ /g, '-')).join('-')}` : `kws-${o.task}`,
+      task: o.labels ? 'custom' : o.task,
       labels,
       features: config,
       architecture,
@@ -192,11 +220,17 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
         command: o.command,
         augmentation: { config: augment, noiseFiles, repeat: Object.fromEntries(repeat) },
         ...(o.initFrom ? { initFrom: resolve(o.initFrom) } : {}),
+        ...(o.transferFrom ? { transferFrom: o.transferFrom.source } : {}),
       },
       metrics: {},
     };
     const model = BiLstmClassifier.create(architecture, o.seed);
     if (init) model.setWeights({ ...init, architecture });
+    if (o.transferFrom) {
+      const fresh = model.toWeights();
+      model.setWeights({ ...fresh, lstm: o.transferFrom.weights.lstm, hidden: o.transferFrom.weights.hidden });
+      o.log(`transfer learning from ${o.transferFrom.source}: its ${architecture.lstmUnits.length} LSTM layers${architecture.hiddenUnits > 0 ? ' and hidden layer' : ''}, a new output layer for ${labels.length} labels`);
+    }
     const { state } = await trainClassifier(model, manifest, train, validation, o);
     await applyPriorCorrection(o, model, train.y, labels);
     const calibration = validation === null ? null : calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length);
@@ -233,6 +267,16 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   } finally {
     if (isEpochSource(train)) await train.close();
   }
+}
+
+/**
+ * The architecture of a model transferred from `weights`: the same LSTM and hidden layers (they do
+ * not depend on the number of frames, so a longer window for phrases keeps them), `classes` outputs.
+ */
+function transferredArchitecture(weights: ModelWeights, config: FeatureConfig, classes: number, dropout: number): ModelArchitecture {
+  const source = weights.architecture;
+  if (source.inputDim !== featureDim(config)) throw new Error(`transfer learning: the model takes ${source.inputDim} features per frame, this run's front-end gives ${featureDim(config)}`);
+  return { ...source, lstmUnits: [...source.lstmUnits], inputFrames: framesFor(config, config.clipLengthSamples), numClasses: classes, dropout };
 }
 
 /**

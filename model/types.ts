@@ -84,7 +84,7 @@ export interface ModelManifest {
   /** Softmax temperature fitted on validation data (1 = none). */
   temperature: number;
   training: {
-    data: { path: string; splitMethod?: string; items: number; perSplit: Record<string, number>; trainFraction?: number; excludedSources?: string[] }[];
+    data: { path: string; splitMethod?: string; items: number; perSplit: Record<string, number>; trainFraction?: number; excludedSources?: string[]; excludedWords?: string[] }[];
     seed: number;
     epochs: number;
     backend: string;
@@ -96,6 +96,8 @@ export interface ModelManifest {
     priorCorrection?: PriorCorrection;
     /** Checkpoint the run was fine-tuned from (absent: random initialisation). */
     initFrom?: string;
+    /** Model whose LSTM and hidden layers a custom-keyword model started from (transfer learning). */
+    transferFrom?: string;
   };
   metrics: Record<string, number>;
   /** Streaming detection thresholds measured for this model (absent: the detector's defaults). */

@@ -23,6 +23,8 @@ import type { Detection, DetectorConfig } from '../pipeline/streaming/types.js';
 import { haveChromium, launchChromium } from './fixtures/browser.js';
 import { DEMO_COMMANDS, DEMO_WAV_PATH, loadCommandTrack } from './fixtures/demo-commands.js';
 import { writeDemoFixtureModel } from './fixtures/demo-model.js';
+import { writeFixtureModel } from './recognizer-fixture.js';
+import { DEFAULT_FEATURE_CONFIG } from '../features/config.js';
 import { ensureWebBuilt } from './fixtures/web-build.js';
 
 const CHUNK_SAMPLES = 1600;
@@ -174,5 +176,29 @@ test('the end-to-end model file (front-end inside the graph) in onnxruntime-web 
     }
   } finally {
     await e2eDemo.close();
+  }
+});
+
+test('a custom-keyword model (its own words, a 1.25 s window) runs in both modes and the page lists its words', { skip }, async () => {
+  const labels = ['_silence_', '_unknown_', 'happy', 'hey robot'];
+  const customPath = join(dir, 'custom.onnx');
+  await writeFixtureModel(customPath, { seed: 7, labels, features: { ...DEFAULT_FEATURE_CONFIG, clipLengthSamples: 20000 } });
+  const customDemo = await startModelDemo({ modelPath: customPath, port: 0, detectorConfig: { defaultThreshold: 0.45 } });
+  try {
+    for (const mode of ['browser', 'server'] as const) {
+      const page = await openPage(mode, customDemo.server.url);
+      await page.evaluate(async (samples) => {
+        await window.kwsDemo.feed(samples);
+      }, Array.from(track));
+      // Windows of 1.25 s end every 0.1 s: about 48 over the 6 s track.
+      await page.waitForFunction(() => window.kwsDemo.state.posteriorFrames >= 40, null, { timeout: 10_000 }).catch(() => undefined);
+      const state = await page.evaluate(() => ({ status: window.kwsDemo.state.status, labels: window.kwsDemo.state.labels, frames: window.kwsDemo.state.posteriorFrames, error: window.kwsDemo.state.error }));
+      assert.deepEqual(state.labels, labels, `${mode}: page labels`);
+      assert.deepEqual(await page.locator('#bars .bar').evaluateAll((bars) => bars.map((b) => (b as HTMLElement).dataset.label)), labels);
+      assert.ok(state.frames >= 40, `${mode}: only ${state.frames} posterior frames (${state.error ?? 'no error'})`);
+      await page.close();
+    }
+  } finally {
+    await customDemo.close();
   }
 });

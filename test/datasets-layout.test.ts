@@ -104,3 +104,22 @@ test('errors name the root and the problem', async () => {
     await rm(empty, { recursive: true, force: true });
   }
 });
+
+test('custom keyword labels: a word is its own label, a phrase folder joins its words with _, silence clips as long as the window', async () => {
+  const root = await buildLayout();
+  try {
+    await mkdir(join(root, 'hey_robot'));
+    await writeWavPcm16(join(root, 'hey_robot', 'eeee0005_nohash_0.wav'), tone(20000), 16000);
+    const labels = ['_silence_', '_unknown_', 'bed', 'hey robot'];
+    const ds = await readSpeechCommands(root, { task: '12', labels, silenceSliceSamples: 20000, onWarning: () => {} });
+    assert.deepEqual(ds.labels, labels);
+    const phrase = ds.items.filter((it) => it.path.includes('hey_robot'));
+    assert.deepEqual(phrase.map((it) => [it.word, it.label]), [['hey robot', 'hey robot']]);
+    assert.ok(ds.items.filter((it) => it.word === 'bed').every((it) => it.label === 'bed'));
+    assert.ok(ds.items.filter((it) => it.word === 'yes' || it.word === 'no').every((it) => it.label === '_unknown_'), 'words outside the labels are _unknown_, commands too');
+    const silence = ds.items.filter((it) => it.label === '_silence_');
+    assert.ok(silence.length > 0 && silence.every((it) => it.slice?.lengthSamples === 20000));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

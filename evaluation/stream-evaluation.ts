@@ -1,0 +1,277 @@
+/**
+ * Stream evaluation (`kws evaluate-stream`): keyword detection on long streams built from held-out clips over
+ * background noise. The model runs once per stream; thresholds are swept over the stored smoothed
+ * posteriors to give false rejection rate vs false accepts per hour (the DET curve) and the
+ * threshold of the <= 1 false accept per hour operating point.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Split, Task } from '../datasets/types.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { lineChartHtml } from '../util/charts.js';
+import {
+  chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, DEFAULT_SWEEP_THRESHOLDS, matchDetections, sweepThresholds,
+  TARGET_FALSE_ACCEPTS_PER_HOUR, type DetPoint, type PerKeywordOperatingPoint, type ScoredStream, type SweepOptions, type TruthEvent,
+} from './detection-metrics.js';
+import { DEFAULT_REPORT_DIR } from './evaluate.js';
+import { createProgress } from '../util/progress.js';
+import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
+import { updateOnnxManifest } from '../model/onnx/manifest-file.js';
+import { buildStream, mergeStreamSources, streamSourcesFromDataset } from './stream-builder.js';
+import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
+import { replayTrigger } from '../pipeline/streaming/trigger.js';
+import type { DetectorConfig } from '../pipeline/streaming/types.js';
+
+export const STREAM_SPLITS: readonly (Split | 'all')[] = ['test', 'validation', 'train', 'all'];
+export const DEFAULT_STREAM_MINUTES = 30;
+export const DEFAULT_STREAM_SECONDS = 120;
+
+export interface EvaluateStreamOptions {
+  data: string;
+  split: Split | 'all';
+  holdout?: boolean;
+  minutes?: number;
+  modelPath?: string;
+  seed?: number;
+  reportDir?: string;
+  json?: boolean;
+  /** Length of each built stream (default 120 s); the total is split into streams of this length. */
+  streamSeconds?: number;
+  noiseDir?: string;
+  detector?: Partial<DetectorConfig>;
+  out?: { write(text: string): unknown };
+  /** Progress display on stderr (default true). */
+  progress?: boolean;
+  /** Store the operating point's threshold in the model file as its detection default (not on 'test'). */
+  saveThresholds?: boolean;
+  /** More folders to take keywords and other words from (same split). */
+  extraData?: string[];
+  /** Folders to take only other words from (their keyword clips are left out), same split. */
+  negatives?: string[];
+}
+
+export interface StreamReport {
+  model: string;
+  data: string;
+  split: string;
+  holdout: boolean;
+  seed: number;
+  totalSeconds: number;
+  keywords: number;
+  fillers: number;
+  detector: DetectorConfig & { effectiveHopMs: number; smoothingLength: number };
+  toleranceSeconds: number;
+  /** Results at the detector's configured thresholds. */
+  atConfiguredThreshold: DetPoint;
+  sweep: DetPoint[];
+  operatingPoint: { maxFalseAcceptsPerHour: number; point: DetPoint | null };
+  /** Per-keyword thresholds at the same budget (null: none keeps it). */
+  perKeywordOperatingPoint: PerKeywordOperatingPoint | null;
+  /** What fired falsely at the operating point (per-keyword where it misses fewer), and what was said there. */
+  falseAcceptsAtOperatingPoint: FalseAccept[];
+  /** The thresholds the detector ran with (the model's measured ones unless overridden). */
+  configuredThresholds: { defaultThreshold: number; thresholds: Record<string, number> };
+  streams: { index: number; seconds: number; snrDb: number; noise: string; keywords: number; fillers: number }[];
+  processingSeconds: number;
+  realTimeFactor: number;
+}
+
+export interface FalseAccept {
+  stream: number;
+  firedAtSeconds: number;
+  label: string;
+  score: number;
+  /** The word placed where it fired (a distractor, or a keyword it took for another), null: noise only. */
+  under: string | null;
+}
+
+interface OperatingThresholds {
+  thresholds: { defaultThreshold: number; thresholds: Record<string, number> };
+  measured: Pick<DetPoint, 'falseRejectRate' | 'falseAcceptsPerHour'>;
+}
+
+/**
+ * The operating point kws reports and saves: per-keyword thresholds only where they measured fewer
+ * misses than one threshold for all; null when neither keeps the false-accept budget.
+ */
+function operatingThresholds(point: DetPoint | null, perKeyword: PerKeywordOperatingPoint | null): OperatingThresholds | null {
+  if (perKeyword && (!point || perKeyword.point.falseRejectRate < point.falseRejectRate)) {
+    const defaultThreshold = point?.threshold ?? Math.max(...Object.values(perKeyword.thresholds));
+    return { thresholds: { defaultThreshold, thresholds: perKeyword.thresholds }, measured: perKeyword.point };
+  }
+  return point ? { thresholds: { defaultThreshold: point.threshold, thresholds: {} }, measured: point } : null;
+}
+
+/** Replays the streams at `thresholds` and names what was said under every false accept. */
+function falseAcceptsAt(
+  streams: readonly ScoredStream[],
+  fillers: readonly (readonly TruthEvent[])[],
+  options: SweepOptions,
+  thresholds: { defaultThreshold: number; thresholds: Record<string, number> },
+): FalseAccept[] {
+  const out: FalseAccept[] = [];
+  streams.forEach((s, index) => {
+    const detections = replayTrigger(options.labels, s.posteriors, { ...options.trigger, ...thresholds }, options.windowSeconds, options.historyLength);
+    const words = [...s.truth, ...fillers[index]!];
+    for (const d of matchDetections(detections, s.truth, options.toleranceSeconds).falseAcceptDetections) {
+      const tolerance = options.toleranceSeconds ?? DEFAULT_MATCH_TOLERANCE_SECONDS;
+      const under = words.find((w) => d.firedAtSeconds >= w.startSeconds && d.firedAtSeconds <= w.endSeconds + tolerance);
+      out.push({ stream: index, firedAtSeconds: Number(d.firedAtSeconds.toFixed(3)), label: d.label, score: Number(d.score.toFixed(4)), under: under ? (under.word ?? under.label) : null });
+    }
+  });
+  return out;
+}
+
+function percent(v: number): string {
+  return `${(100 * v).toFixed(2)}%`;
+}
+
+export function sweepTable(points: readonly DetPoint[]): string {
+  const rows = points.map((p) => [p.threshold.toString(), percent(p.falseRejectRate), p.falseAcceptsPerHour.toFixed(2), String(p.hits), String(p.misses), String(p.falseAccepts)]);
+  const header = ['threshold', 'FRR', 'FA/h', 'hits', 'misses', 'false accepts'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i]!)).join('  ')).join('\n') + '\n';
+}
+
+export async function runEvaluateStream(options: EvaluateStreamOptions): Promise<StreamReport> {
+  const out = options.out ?? process.stdout;
+  const minutes = options.minutes ?? DEFAULT_STREAM_MINUTES;
+  const seed = options.seed ?? 1;
+  const streamSeconds = Math.min(options.streamSeconds ?? DEFAULT_STREAM_SECONDS, minutes * 60);
+  if (!(minutes > 0)) throw new RangeError(`minutes must be > 0, got ${minutes}`);
+  if (!(streamSeconds >= 5)) throw new RangeError(`streamSeconds must be >= 5, got ${streamSeconds}`);
+  const modelPath = options.modelPath ?? DEFAULT_MODEL_PATH;
+  if (options.saveThresholds && options.split === 'test') {
+    throw new RangeError('--save-thresholds: choose thresholds on the validation split, not on the test split whose figures they would then bias');
+  }
+  const recognizer = await Recognizer.create(modelPath);
+  try {
+    const detector = createNodeDetector(recognizer, options.detector);
+    const keywordLabels = recognizer.labels.filter((l) => !detector.config.ignoreLabels.includes(l));
+    const task: Task = recognizer.manifest.task === '35' ? '35' : '12';
+    const sourceOptions = { task, labels: recognizer.labels, split: options.split, holdout: options.holdout, keywordLabels, noiseDir: options.noiseDir };
+    const sources = mergeStreamSources([
+      await streamSourcesFromDataset(options.data, sourceOptions),
+      ...(await Promise.all((options.extraData ?? []).map((dir) => streamSourcesFromDataset(dir, sourceOptions)))),
+      ...(await Promise.all((options.negatives ?? []).map((dir) => streamSourcesFromDataset(dir, { ...sourceOptions, fillersOnly: true })))),
+    ]);
+    if (sources.noiseFiles.length === 0) process.stderr.write(`warning: ${options.data} has no _background_noise_ recordings (use --noise DIR); mixing seeded white noise\n`);
+    const count = Math.ceil((minutes * 60) / streamSeconds);
+    const totalSeconds = count * streamSeconds;
+    const progress = options.progress === false ? { update() {}, stop() {} } : createProgress('evaluate-stream', Math.round(totalSeconds));
+    const scored: ScoredStream[] = [];
+    const placedFillers: TruthEvent[][] = [];
+    const streams: StreamReport['streams'] = [];
+    const configured = { hits: 0, misses: 0, falseAccepts: 0 };
+    let processing = 0;
+    let done = 0;
+    try {
+      for (let i = 0; i < count; i++) {
+        const s = await buildStream(sources, i, { durationSeconds: streamSeconds, seed });
+        const started = performance.now();
+        const { detections, posteriors } = await scanRecording(detector, s.samples, {
+          keepPosteriors: true,
+          onProgress: (seconds) => progress.update(Math.round(done + seconds), { stream: `${i + 1}/${count}` }),
+        });
+        processing += (performance.now() - started) / 1000;
+        done += s.durationSeconds;
+        const r = matchDetections(detections, s.truth, DEFAULT_MATCH_TOLERANCE_SECONDS);
+        configured.hits += r.hits;
+        configured.misses += r.misses;
+        configured.falseAccepts += r.falseAccepts;
+        scored.push({ durationSeconds: s.durationSeconds, posteriors, truth: s.truth });
+        placedFillers.push(s.fillers);
+        streams.push({ index: i, seconds: s.durationSeconds, snrDb: Number(s.snrDb.toFixed(2)), noise: s.noise, keywords: s.truth.length, fillers: s.fillers.length });
+      }
+    } finally {
+      progress.stop();
+    }
+    const sweepOptions = {
+      labels: recognizer.labels,
+      trigger: detector.config,
+      windowSeconds: detector.windowSamples / detector.features.sampleRateHz,
+      historyLength: detector.smoothingLength,
+      toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
+    };
+    const sweep = sweepThresholds(scored, sweepOptions);
+    const point = chooseOperatingPoint(sweep, TARGET_FALSE_ACCEPTS_PER_HOUR);
+    // A keyword said fewer than 20 times in the streams keeps the one-threshold operating point.
+    const sparse = { minOccurrences: 20, threshold: point?.threshold ?? Math.max(...DEFAULT_SWEEP_THRESHOLDS) };
+    const perKeyword = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR, sparse);
+    const operating = operatingThresholds(point, perKeyword);
+    const falseAccepts = operating ? falseAcceptsAt(scored, placedFillers, sweepOptions, operating.thresholds) : [];
+    const report: StreamReport = {
+      model: resolve(modelPath),
+      data: resolve(options.data),
+      split: options.split,
+      holdout: options.holdout ?? false,
+      seed,
+      totalSeconds,
+      keywords: streams.reduce((a, s) => a + s.keywords, 0),
+      fillers: streams.reduce((a, s) => a + s.fillers, 0),
+      detector: { ...detector.config, effectiveHopMs: detector.effectiveHopMs, smoothingLength: detector.smoothingLength },
+      toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
+      atConfiguredThreshold: detPoint(detector.config.defaultThreshold, configured, totalSeconds),
+      sweep,
+      operatingPoint: { maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR, point },
+      perKeywordOperatingPoint: perKeyword,
+      falseAcceptsAtOperatingPoint: falseAccepts,
+      configuredThresholds: { defaultThreshold: detector.config.defaultThreshold, thresholds: detector.config.thresholds },
+      streams,
+      processingSeconds: Number(processing.toFixed(3)),
+      realTimeFactor: processing / totalSeconds,
+    };
+    const reportDir = resolve(options.reportDir ?? DEFAULT_REPORT_DIR);
+    await mkdir(reportDir, { recursive: true });
+    await writeFileAtomic(join(reportDir, 'stream-report.json'), JSON.stringify(report, null, 2) + '\n');
+    const html = lineChartHtml(
+      `DET curve: ${report.keywords} keywords in ${(totalSeconds / 60).toFixed(1)} min of streams (FA/h = 0 points are off the log axis)`,
+      [{ name: 'DET', points: detCurve(sweep) }],
+      { x: 'false accepts per hour', y: 'false rejection rate', logX: true, logY: true },
+    );
+    await writeFileAtomic(join(reportDir, 'det-curve.html'), html);
+
+    let saved: OperatingThresholds['thresholds'] | null = null;
+    if (options.saveThresholds) {
+      if (!operating) throw new Error(`--save-thresholds: no swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h; ${modelPath} left unchanged`);
+      saved = operating.thresholds;
+      const detection = {
+        ...saved,
+        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
+        measured: { falseRejectRate: operating.measured.falseRejectRate, falseAcceptsPerHour: operating.measured.falseAcceptsPerHour, keywords: report.keywords },
+      };
+      await recognizer.dispose();
+      await updateOnnxManifest(modelPath, (m) => ({ ...m, detection }));
+    }
+    if (options.json) out.write(JSON.stringify(report) + '\n');
+    else {
+      out.write(`${report.keywords} keywords and ${report.fillers} other words in ${count} streams, ${(totalSeconds / 60).toFixed(1)} min (real-time factor ${report.realTimeFactor.toFixed(4)})\n`);
+      const c = report.atConfiguredThreshold;
+      const configured = report.configuredThresholds;
+      const perLabel = Object.entries(configured.thresholds).map(([l, t]) => `${l} ${t}`).join(', ');
+      out.write(`at the detector's thresholds (default ${configured.defaultThreshold}${perLabel ? `; ${perLabel}` : ''}): FRR ${percent(c.falseRejectRate)}, ${c.falseAcceptsPerHour.toFixed(2)} false accepts/hour\n\n`);
+      out.write(sweepTable(sweep));
+      out.write(point
+        ? `\noperating point (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): threshold ${point.threshold}, FRR ${percent(point.falseRejectRate)}, ${point.falseAcceptsPerHour.toFixed(2)} FA/h\n`
+        : `\nno swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h\n`);
+      if (falseAccepts.length > 0) {
+        const counts = new Map<string, number>();
+        for (const f of falseAccepts) counts.set(`${f.label} on ${f.under ?? 'noise only'}`, (counts.get(`${f.label} on ${f.under ?? 'noise only'}`) ?? 0) + 1);
+        out.write(`false accepts at the operating point: ${[...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+      }
+      if (perKeyword) {
+        const p = perKeyword.point;
+        out.write(`per-keyword thresholds (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): ${Object.entries(perKeyword.thresholds).map(([l, t]) => `${l} ${t}`).join(', ')}: FRR ${percent(p.falseRejectRate)}, ${p.falseAcceptsPerHour.toFixed(2)} FA/h\n`);
+      }
+      if (saved) {
+        const perLabel = Object.entries(saved.thresholds).map(([l, t]) => `${l} ${t}`).join(', ');
+        out.write(`saved into ${modelPath} as its detection defaults: default ${saved.defaultThreshold}${perLabel ? `; ${perLabel}` : ''}\n`);
+      }
+      out.write(`report: ${join(reportDir, 'stream-report.json')}, ${join(reportDir, 'det-curve.html')}\n`);
+    }
+    return report;
+  } finally {
+    await recognizer.dispose();
+  }
+}
+
