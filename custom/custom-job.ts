@@ -6,7 +6,6 @@
  * hour on streams of voices and words it was not trained on. The user's own recordings are trained
  * on (weighed up) and kept out of that calibration.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_AUGMENT_CONFIG } from '../datasets/augment.js';
@@ -266,8 +265,4 @@ export function describeCustomRun(s: CustomRunSummary): string[] {
     `time: ${Object.entries(s.seconds).map(([k, v]) => `${k} ${v} s`).join(', ')}`,
     `use it: kws listen --model ${s.model}  |  kws demo --model ${s.model}  |  kws transcribe --model ${s.model} FILES`,
   ];
-}
-
-export function hasCustomRun(runDir: string): boolean {
-  return existsSync(join(runDir, 'model.onnx')) || existsSync(join(runDir, 'best.ckpt'));
 }
