@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { KeywordError, normaliseKeywords } from '../custom/plan.js';
 import { UsageError } from './exit-codes.js';
-import { collect, nonNegativeInt, positiveInt } from './options.js';
+import { collect, nonNegativeInt, numberIn, positiveInt } from './options.js';
 import { checkRunFolder } from './run-folder.js';
 
 interface CustomCliOptions {
@@ -16,6 +16,7 @@ interface CustomCliOptions {
   perKeyword: number;
   nearMisses: number;
   epochs: number;
+  pitch: number;
   calibrationMinutes: number;
   seed: number;
   force: boolean;
@@ -48,6 +49,7 @@ export function registerCustomCommand(program: Command): void {
     .option('--per-keyword <n>', 'synthetic clips per keyword', positiveInt('--per-keyword'), 1000)
     .option('--near-misses <n>', 'words that sound like each keyword, synthesised as negatives', nonNegativeInt('--near-misses'), 8)
     .option('--epochs <n>', 'maximum fine-tuning epochs', positiveInt('--epochs'), 12)
+    .option('--pitch <semitones>', 'shift the pitch of half the training clips by up to ±N semitones, keeping their duration (0 = off)', numberIn('--pitch', 0, 12), 0)
     .option('--calibration-minutes <n>', 'minutes of streams the thresholds are chosen on', positiveInt('--calibration-minutes'), 60)
     .option('--seed <n>', 'seed of every random choice', nonNegativeInt('--seed'), 1)
     .option('--force', 'replace the run already in --out')
@@ -70,6 +72,7 @@ export function registerCustomCommand(program: Command): void {
         perKeyword: opts.perKeyword,
         nearMisses: opts.nearMisses,
         epochs: opts.epochs,
+        pitchSemitones: opts.pitch,
         calibrationMinutes: opts.calibrationMinutes,
         seed: opts.seed,
         cacheDir: opts.cacheDir,

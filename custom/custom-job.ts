@@ -41,6 +41,8 @@ export interface CustomJobOptions {
   /** Near-miss words per keyword (default 8). */
   nearMisses?: number;
   epochs?: number;
+  /** Shift the pitch of half the training clips by up to ±N semitones (0 = off, the default). */
+  pitchSemitones?: number;
   /** Minutes of calibration streams (default 60). */
   calibrationMinutes?: number;
   /** At most this many clips per split from each negatives folder (default 4000). */
@@ -201,7 +203,7 @@ export async function runCustomJob(o: CustomJobOptions): Promise<CustomRunSummar
     dropout: 0.1,
     limitPerSplit: 0,
     cacheDir: o.cacheDir,
-    augment: DEFAULT_AUGMENT_CONFIG,
+    augment: (o.pitchSemitones ?? 0) > 0 ? { ...DEFAULT_AUGMENT_CONFIG, pitch: { probability: 0.5, maxSemitones: o.pitchSemitones! } } : DEFAULT_AUGMENT_CONFIG,
     noiseDirs,
     repeat: recordings ? { [recordings]: recordingsRepeat } : {},
     priorCorrection: 1,
