@@ -4,15 +4,14 @@
  * words that teach the model what is not a keyword — near misses (words that sound alike), the
  * single words of a phrase, and everyday words.
  */
+import { normalisePhrase } from '../datasets/labels.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL } from '../datasets/types.js';
 import { EspeakEngine } from '../datasets/synth/espeak.js';
 import { FliteEngine } from '../datasets/synth/flite.js';
-import type { TtsEngine } from '../datasets/synth/engine.js';
 import { EXTRA_UNKNOWN_WORDS, OTHER_SPEECH_COMMANDS_WORDS } from '../datasets/synth/plan.js';
 import { nearMissWords, phraseParts } from '../datasets/synth/near-miss.js';
-import { resample } from '../features/audio/index.js';
 import { TARGET_SAMPLE_RATE_HZ } from '../features/types.js';
-import { trimSilence } from '../datasets/synth/word.js';
+import { spokenSpeech } from '../datasets/synth/word.js';
 
 export class KeywordError extends Error {
   constructor(problem: string) {
@@ -23,7 +22,7 @@ export class KeywordError extends Error {
 
 /** Lower-case words of letters (and '), a phrase's words separated by single spaces. */
 export function normaliseKeywords(text: string): string[] {
-  const keywords = text.split(',').map((k) => k.trim().toLowerCase().split(/\s+/).filter((w) => w.length > 0).join(' ')).filter((k) => k.length > 0);
+  const keywords = text.split(',').map(normalisePhrase).filter((k) => k.length > 0);
   if (keywords.length === 0) throw new KeywordError('give at least one keyword, e.g. --words "lights on,lights off"');
   for (const k of keywords) {
     if (!/^[a-z][a-z']*( [a-z][a-z']*)*$/.test(k)) throw new KeywordError(`'${k}' must be letters only (a phrase: words separated by spaces); spell numbers as words`);
@@ -58,13 +57,6 @@ export function planNegativeWords(keywords: readonly string[], phonemesOf: (text
   return { nearMisses, partials, everyday };
 }
 
-/** Samples of speech (silence trimmed) in `text` said by `voice` at normal rate and pitch. */
-async function spokenLength(engine: TtsEngine, voice: string, text: string): Promise<number> {
-  const raw = await engine.synthesize(voice, text, { rate: 1, pitch: 1 });
-  const audio = raw.sampleRateHz === TARGET_SAMPLE_RATE_HZ ? raw.samples : await resample(raw.samples, raw.sampleRateHz, TARGET_SAMPLE_RATE_HZ);
-  return trimSilence(audio).length;
-}
-
 /** Window lengths are whole quarter seconds, at least 1 s (the base model's window). */
 const WINDOW_STEP_SAMPLES = TARGET_SAMPLE_RATE_HZ / 4;
 /** Room for slow speakers: the synthetic speakers speak at 0.8-1.3x, people slower still. */
@@ -79,7 +71,7 @@ export async function windowSamplesFor(keywords: readonly string[], espeak: Espe
   let longest = 0;
   for (const k of keywords) {
     for (const [engine, voice] of [[espeak, 'en-us'], [espeak, 'en'], [flite, 'kal'], [flite, 'slt']] as const) {
-      longest = Math.max(longest, await spokenLength(engine, voice, k));
+      longest = Math.max(longest, (await spokenSpeech(engine, voice, k, { rate: 1, pitch: 1 })).length);
     }
   }
   const wanted = Math.ceil((SLOW_SPEECH_FACTOR * longest) / WINDOW_STEP_SAMPLES) * WINDOW_STEP_SAMPLES;

@@ -34,7 +34,12 @@ export function labelForWordIn(word: string, labels: readonly string[]): string 
  * 'hey_robot'), since the Speech Commands layout has one folder per keyword.
  */
 export function keywordFolderName(keyword: string): string {
-  return keyword.trim().toLowerCase().split(/\s+/).join('_');
+  return normalisePhrase(keyword).split(' ').join('_');
+}
+
+/** Lower case, its words separated by single spaces ('  Hey  Robot ' -> 'hey robot'). */
+export function normalisePhrase(text: string): string {
+  return text.trim().toLowerCase().split(/\s+/).filter((w) => w.length > 0).join(' ');
 }
 
 /** A label set of custom keywords: `_silence_`, `_unknown_`, then the keywords in the order given. */

@@ -3,6 +3,7 @@
  * swapped) that sound closest to a keyword, found with an edit distance over eSpeak phonemes. A
  * model trained with these as "unknown" learns the keyword itself rather than its rough shape.
  */
+import { normalisePhrase } from '../labels.js';
 import { WORDS_35 } from '../types.js';
 import { COMMON_WORDS } from './common-words.js';
 
@@ -128,16 +129,12 @@ export function memoisePhonemes(phonemesOf: PhonemesOf): PhonemesOf {
   };
 }
 
-function normaliseText(text: string): string {
-  return text.trim().toLowerCase().split(/\s+/).filter((w) => w.length > 0).join(' ');
-}
-
 /**
  * The partial utterances of a phrase: every run of consecutive words shorter than the whole,
  * shortest first, left to right ('hey robot' -> ['hey', 'robot']). Empty for a single word.
  */
 export function phraseParts(keyword: string): string[] {
-  const words = normaliseText(keyword).split(' ');
+  const words = normalisePhrase(keyword).split(' ');
   const parts: string[] = [];
   for (let length = 1; length < words.length; length++) {
     for (let start = 0; start + length <= words.length; start++) parts.push(words.slice(start, start + length).join(' '));
@@ -173,7 +170,7 @@ function byDistanceThenText(a: Scored, b: Scored): number {
 export function nearMissWords(keyword: string, phonemesOf: PhonemesOf, options: NearMissOptions): string[] {
   const { count } = options;
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
-  const target = normaliseText(keyword);
+  const target = normalisePhrase(keyword);
   if (target === '') throw new RangeError('keyword is empty');
 
   const wordTokens = new Map<string, string[]>();
@@ -188,10 +185,10 @@ export function nearMissWords(keyword: string, phonemesOf: PhonemesOf, options: 
     });
 
   const targetTokens = tokensOf(target);
-  const exclude = (options.exclude ?? []).map(normaliseText).filter((t) => t !== '');
+  const exclude = (options.exclude ?? []).map(normalisePhrase).filter((t) => t !== '');
   const excludeTokens = exclude.map(tokensOf);
   const banned = new Set([target, ...exclude, ...phraseParts(target)]);
-  const candidates = [...new Set((options.candidates ?? DEFAULT_CANDIDATES).map(normaliseText))].filter((t) => t !== '');
+  const candidates = [...new Set((options.candidates ?? DEFAULT_CANDIDATES).map(normalisePhrase))].filter((t) => t !== '');
   const candidateTokens = new Map(candidates.map((c) => [c, tokensOf(c)]));
 
   const pool = new Map(candidateTokens);

@@ -39,6 +39,13 @@ export function trimSilence(samples: Float32Array): Float32Array {
   return samples.slice(start, end);
 }
 
+/** `text` said by `voice` of `engine`, at 16 kHz, its leading and trailing silence trimmed. */
+export async function spokenSpeech(engine: TtsEngine, voice: string, text: string, prosody: Prosody): Promise<Float32Array> {
+  const raw = await engine.synthesize(voice, text, prosody);
+  const audio = raw.sampleRateHz === TARGET_SAMPLE_RATE_HZ ? raw.samples : await resample(raw.samples, raw.sampleRateHz, TARGET_SAMPLE_RATE_HZ);
+  return trimSilence(audio);
+}
+
 /**
  * `word` spoken by `voice` of `engine` at 16 kHz, trimmed, scaled to a seeded peak level
  * (-10 to -1 dBFS), placed at a seeded offset in a clip of `clipLengthSamples` (cropped to its
@@ -53,9 +60,7 @@ export async function synthesizeWord(
 ): Promise<Float32Array> {
   const clipLength = options.clipLengthSamples ?? TARGET_SAMPLE_RATE_HZ;
   const random = new SeededRandom(options.seed ?? 0);
-  const raw = await engine.synthesize(voice, word, prosody);
-  const audio = raw.sampleRateHz === TARGET_SAMPLE_RATE_HZ ? raw.samples : await resample(raw.samples, raw.sampleRateHz, TARGET_SAMPLE_RATE_HZ);
-  const speech = trimSilence(audio);
+  const speech = await spokenSpeech(engine, voice, word, prosody);
   if (speech.length === 0) throw new Error(`${engine.name} voice '${voice}' produced silence for '${word}'`);
   let peak = 0;
   for (const s of speech) peak = Math.max(peak, Math.abs(s));
