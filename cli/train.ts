@@ -39,6 +39,7 @@ function augmentConfigFrom(opts: TrainCliOptions): AugmentConfig | null {
     noise: { ...DEFAULT_AUGMENT_CONFIG.noise, snrDbMin, snrDbMax },
     specAugment: { ...DEFAULT_AUGMENT_CONFIG.specAugment, probability: opts.specAugment ? DEFAULT_AUGMENT_CONFIG.specAugment.probability : 0 },
     pitch: opts.pitch > 0 ? { probability: 0.5, maxSemitones: opts.pitch } : DEFAULT_AUGMENT_CONFIG.pitch,
+    window: { ...DEFAULT_AUGMENT_CONFIG.window, probability: opts.placeAnywhere },
   };
 }
 
@@ -68,6 +69,8 @@ interface TrainCliOptions {
   snrDb?: [number, number];
   specAugment: boolean;
   pitch: number;
+  placeAnywhere: number;
+  partialWords: number;
   repeat: Record<string, number>;
   trainFraction: Record<string, number>;
   priorCorrection: number;
@@ -122,10 +125,12 @@ export function registerTrainCommand(program: Command): void {
     .option('--snr-db <min,max>', `signal-to-noise range of mixed noise in dB (default ${DEFAULT_AUGMENT_CONFIG.noise.snrDbMin},${DEFAULT_AUGMENT_CONFIG.noise.snrDbMax})`, snrRange)
     .option('--no-spec-augment', 'no masking of random frames and coefficients of the training features (on by default with augmentation)')
     .option('--pitch <semitones>', 'shift the pitch of half the training clips by up to ±N semitones, keeping their duration (with --augment; 0 = off)', numberIn('--pitch', 0, 12), 0)
+    .option('--place-anywhere <share>', 'for streams: place the word anywhere in the window (all of it inside) in this share of the training clips, instead of near where it was recorded (with --augment; 0 = off)', numberIn('--place-anywhere', 0, 1), 0)
+    .option('--partial-words <share>', 'for streams: add this share of the keyword clips again each epoch as _unknown_, with 40-80% of the word cut off at its start or end (with --augment; 0 = off)', numberIn('--partial-words', 0, 1), 0)
     .option('--repeat <dir=n>', 'use the train split of data folder DIR N times per epoch, each augmented differently (repeatable)', collectRepeat, {})
     .option('--train-fraction <dir=f>', 'train on only this share of data folder DIR\'s training speakers (nested subsets, for learning curves; repeatable)', collectFraction, {})
     .option('--prior-correction <strength>', 'after training, shift the output bias by -strength x log(training label prior), so the over-represented _unknown_ is not over-predicted (0 = off)', numberIn('--prior-correction', 0, 2), 1)
-    .option('--init-from <checkpoint>', 'fine-tune: start from this run folder\'s best.ckpt (or a .ckpt file) with the same labels and features; its architecture is kept')
+    .option('--init-from <checkpoint>', 'fine-tune: start from this run folder\'s best.ckpt (or a .ckpt file, or a kws .onnx model such as the shipped one) with the same labels and features; its architecture is kept')
     .option('--validation-from <dir>', 'select the best epoch and fit the temperature on this folder\'s validation split only (repeatable; default: every folder\'s)', collect, [])
     .option('--exclude-source <name>', 'leave out every clip of this source from all splits, e.g. synth:flite to test on an unseen TTS engine (repeatable)', collect, [])
     .option('--exclude-word <word>', 'leave out every clip of this word from all folders and splits, e.g. to start custom keywords from a model that never heard them (repeatable)', collect, [])
@@ -161,6 +166,7 @@ export function registerTrainCommand(program: Command): void {
           trainFraction: opts.trainFraction,
           priorCorrection: opts.priorCorrection,
           initFrom: opts.initFrom,
+          partialWords: opts.partialWords,
           validationFrom: opts.validationFrom,
           excludeSources: opts.excludeSource,
           excludeWords: opts.excludeWord.map((w) => w.trim().toLowerCase()),

@@ -19,6 +19,8 @@ export interface AugmentInputs {
   clipLength: number;
   /** Row of `clips` for each epoch entry; repeats of a clip are separate entries (different augmentation). */
   entries: Int32Array;
+  /** 1 where the entry is a partial word (WindowAugment); absent: none is. */
+  partialEntries?: Uint8Array;
   noise: NoiseRecording[];
   config: AugmentConfig;
   features: FeatureConfig;
@@ -41,11 +43,14 @@ function checkInputs(inputs: AugmentInputs): void {
   for (const row of inputs.entries) {
     if (!(row >= 0 && row < rows)) throw new RangeError(`augment inputs: entry names clip ${row}, but there are ${rows} clips`);
   }
+  if (inputs.partialEntries && inputs.partialEntries.length !== inputs.entries.length) {
+    throw new RangeError(`augment inputs: ${inputs.partialEntries.length} partial-entry flags for ${inputs.entries.length} entries`);
+  }
 }
 
 /** Features of epoch `epoch`: [entries, frames, dim] row-major. */
 export function produceEpochFeatures(inputs: AugmentInputs, epoch: number, extractor: FeatureExtractor = new FeatureExtractor(inputs.features)): Float32Array {
-  const { clips, clipLength, entries, noise, config, seed } = inputs;
+  const { clips, clipLength, entries, partialEntries, noise, config, seed } = inputs;
   const frames = framesFor(inputs.features, clipLength);
   const dim = featureDim(inputs.features);
   const context = { noiseLengths: noise.map((r) => r.usable), frames, coefficients: inputs.features.mfccCoefficients };
@@ -54,7 +59,7 @@ export function produceEpochFeatures(inputs: AugmentInputs, epoch: number, extra
   for (let n = 0; n < entries.length; n++) {
     const row = entries[n]! * clipLength;
     for (let i = 0; i < clipLength; i++) clip[i] = clips[row + i]! / 32768;
-    const params = drawAugmentation(new SeededRandom(augmentSeed(seed, epoch, n)), config, context);
+    const params = drawAugmentation(new SeededRandom(augmentSeed(seed, epoch, n)), config, context, partialEntries?.[n] === 1);
     const features = extractor.extract(applyWaveAugmentation(clip, params, noise)).data;
     applyFeatureMasks(features, frames, dim, inputs.features.mfccCoefficients, params.timeMasks, params.frequencyMasks);
     out.set(features, n * frames * dim);

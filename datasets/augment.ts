@@ -1,6 +1,7 @@
 /**
  * Seeded data augmentation for training clips (16 kHz, already fitted to the clip length):
- * pitch shift, speed perturbation, time shift, room-like reverberation, background noise at a drawn SNR and gain
+ * pitch shift, speed perturbation, time shift (or the word placed anywhere in the window, or only
+ * part of it), room-like reverberation, background noise at a drawn SNR and gain
  * on the waveform, then SpecAugment-style time and coefficient masks on the feature matrix.
  *
  * Every random choice of one clip comes from `augmentSeed(seed, epoch, index)`, so an epoch's
@@ -8,7 +9,7 @@
  * Parameters are drawn first (`drawAugmentation`) and applied after (`applyWaveAugmentation`,
  * `applyFeatureMasks`), so tests can check each augmentation against what was drawn.
  */
-import { fitToLength } from '../features/audio/index.js';
+import { fitToLength, voicedSpan } from '../features/audio/index.js';
 import { SeededRandom } from '../util/random.js';
 import { pitchShift } from './augment-pitch.js';
 
@@ -61,6 +62,19 @@ export interface SpecAugment {
   maxFrequencyBands: number;
 }
 
+/**
+ * Training for streams, where a window meets a word anywhere in it, or only part of a word.
+ * `probability`: that the clip's voiced span (features/audio/voiced.ts) is placed uniformly at
+ * random inside the window instead of the ±shift around where it was recorded. Partial words are
+ * separate epoch entries (`AugmentInputs.partialEntries`, labelled `_unknown_` by the caller): a
+ * share in [minCut, maxCut] of the voiced span, from its start or its end, is pushed out of the window.
+ */
+export interface WindowAugment {
+  probability: number;
+  minCut: number;
+  maxCut: number;
+}
+
 export interface AugmentConfig {
   noise: NoiseAugment;
   shift: ShiftAugment;
@@ -69,6 +83,7 @@ export interface AugmentConfig {
   reverb: ReverbAugment;
   specAugment: SpecAugment;
   pitch: PitchAugment;
+  window: WindowAugment;
 }
 
 export const DEFAULT_NOISE_AUGMENT: NoiseAugment = { probability: 0.8, snrDbMin: 3, snrDbMax: 20 };
@@ -77,6 +92,7 @@ export const DEFAULT_GAIN_AUGMENT: GainAugment = { probability: 1, maxDb: 6 };
 export const DEFAULT_SPEED_AUGMENT: SpeedAugment = { probability: 0.6, min: 0.9, max: 1.1 };
 export const DEFAULT_REVERB_AUGMENT: ReverbAugment = { probability: 0.2, rt60MsMin: 100, rt60MsMax: 400 };
 export const DEFAULT_PITCH_AUGMENT: PitchAugment = { probability: 0, maxSemitones: 3 };
+export const DEFAULT_WINDOW_AUGMENT: WindowAugment = { probability: 0, minCut: 0.4, maxCut: 0.8 };
 export const DEFAULT_SPEC_AUGMENT: SpecAugment = { probability: 1, timeMasks: 2, maxTimeFrames: 5, frequencyMasks: 2, maxFrequencyBands: 3 };
 export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = {
   noise: DEFAULT_NOISE_AUGMENT,
@@ -86,6 +102,7 @@ export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = {
   reverb: DEFAULT_REVERB_AUGMENT,
   specAugment: DEFAULT_SPEC_AUGMENT,
   pitch: DEFAULT_PITCH_AUGMENT,
+  window: DEFAULT_WINDOW_AUGMENT,
 };
 
 /** Sample rate every augmentation assumes. */
@@ -129,6 +146,8 @@ export function validateAugmentConfig(config: AugmentConfig): AugmentConfig {
   const reverb = section('reverb');
   requireRange(requireNumber(reverb.rt60MsMin, 'augment.reverb.rt60MsMin', 1, 2000), requireNumber(reverb.rt60MsMax, 'augment.reverb.rt60MsMax', 1, 2000), 'augment.reverb.rt60Ms');
   requireNumber(section('pitch').maxSemitones, 'augment.pitch.maxSemitones', 0, 12);
+  const window = section('window');
+  requireRange(requireNumber(window.minCut, 'augment.window.minCut', 0, 1), requireNumber(window.maxCut, 'augment.window.maxCut', 0, 1), 'augment.window.cut');
   const spec = section('specAugment');
   requireInteger(spec.timeMasks, 'augment.specAugment.timeMasks', 0, 20);
   requireInteger(spec.maxTimeFrames, 'augment.specAugment.maxTimeFrames', 0, 1000);
@@ -168,6 +187,11 @@ export interface AugmentParams {
   reverb: { delays: number[]; gains: number[] } | null;
   noise: { recording: number; offset: number; snrDb: number } | null;
   gainDb: number;
+  /**
+   * Where the voiced span goes in the window, replacing `shiftSamples`: `offset` at `position`
+   * (0 = window start, 1 = its end), or `partial` with `cut` of it pushed out before or after.
+   */
+  window: { kind: 'offset'; position: number } | { kind: 'partial'; fromStart: boolean; cut: number } | null;
   /** [first frame, frames] of each time mask. */
   timeMasks: [number, number][];
   /** [first coefficient, coefficients] of each coefficient mask. */
@@ -184,7 +208,8 @@ export interface DrawContext {
 
 const uniform = (rng: SeededRandom, min: number, max: number): number => min + (max - min) * rng.next();
 
-export function drawAugmentation(rng: SeededRandom, config: AugmentConfig, context: DrawContext): AugmentParams {
+/** `partial`: this entry is a partial word (see WindowAugment). */
+export function drawAugmentation(rng: SeededRandom, config: AugmentConfig, context: DrawContext, partial = false): AugmentParams {
   const hit = (p: number): boolean => p > 0 && rng.next() < p;
   const speed = hit(config.speed.probability) ? uniform(rng, config.speed.min, config.speed.max) : null;
   const maxShift = Math.round((config.shift.maxMs * AUGMENT_SAMPLE_RATE_HZ) / 1000);
@@ -224,7 +249,10 @@ export function drawAugmentation(rng: SeededRandom, config: AugmentConfig, conte
   }
   // Drawn last, so configurations without pitch shifting draw exactly what they drew before.
   const pitch = hit(config.pitch.probability) ? uniform(rng, -config.pitch.maxSemitones, config.pitch.maxSemitones) : null;
-  return { pitch, speed, shiftSamples, reverb, noise, gainDb, timeMasks, frequencyMasks };
+  let window: AugmentParams['window'] = null;
+  if (partial) window = { kind: 'partial', fromStart: rng.next() < 0.5, cut: uniform(rng, config.window.minCut, config.window.maxCut) };
+  else if (hit(config.window.probability)) window = { kind: 'offset', position: rng.next() };
+  return { pitch, speed, shiftSamples, reverb, noise, gainDb, window, timeMasks, frequencyMasks };
 }
 
 /** Plays `samples` `factor` times faster by linear interpolation: round(length / factor) samples. */
@@ -304,11 +332,24 @@ export function mixNoise(samples: Float32Array, noise: Float32Array, offset: num
   return out;
 }
 
+/**
+ * The shift that puts the voiced span [start, end) of a `length`-sample clip where `window` says:
+ * an offset keeps all of it inside (no shift if it fills the window), a partial cut leaves
+ * round(cut x span) of it outside, before the window start or after its end.
+ */
+export function windowShift(window: NonNullable<AugmentParams['window']>, [start, end]: [number, number], length: number): number {
+  const span = end - start;
+  if (window.kind === 'offset') return span >= length ? 0 : Math.round(window.position * (length - span)) - start;
+  const cut = Math.round(window.cut * span);
+  return window.fromStart ? -(start + cut) : length - (end - cut);
+}
+
 /** Applies the waveform part of `params` to a clip; the result has `samples.length` samples. */
 export function applyWaveAugmentation(samples: Float32Array, params: AugmentParams, noise: readonly NoiseRecording[]): Float32Array {
   let x = params.pitch !== null && params.pitch !== 0 ? pitchShift(samples, params.pitch) : samples;
   if (params.speed !== null) x = fitToLength(changeSpeed(x, params.speed), samples.length);
-  if (params.shiftSamples !== 0) x = timeShift(x, params.shiftSamples);
+  const shift = params.window ? windowShift(params.window, voicedSpan(x), x.length) : params.shiftSamples;
+  if (shift !== 0) x = timeShift(x, shift);
   if (params.reverb) x = reverberate(x, params.reverb.delays, params.reverb.gains);
   if (params.noise) x = mixNoise(x, noise[params.noise.recording]!.samples, params.noise.offset, params.noise.snrDb);
   if (x === samples) x = samples.slice();

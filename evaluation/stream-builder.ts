@@ -5,7 +5,7 @@
  */
 import { readSpeechCommands, holdoutSplitOptions, NOISE_FOLDER } from '../datasets/speech-commands.js';
 import { SILENCE_LABEL, type Split, type Task } from '../datasets/types.js';
-import { isAudioFileName, readAudio } from '../features/audio/index.js';
+import { isAudioFileName, readAudio, voicedSpan } from '../features/audio/index.js';
 import type { TruthEvent } from './detection-metrics.js';
 import { SeededRandom } from '../util/random.js';
 import { readdir } from 'node:fs/promises';
@@ -58,31 +58,9 @@ export interface BuiltStream {
 export const DEFAULT_KEYWORD_SHARE = 0.5;
 export const DEFAULT_GAP_SECONDS: readonly [number, number] = [1, 3];
 export const DEFAULT_SNR_DB: readonly [number, number] = [5, 20];
-/** A clip's voiced span: 10 ms frames whose RMS is at least this share of the loudest frame's. */
-const VOICED_RMS_SHARE = 0.1;
-const VOICE_FRAME = 160;
 
 async function readSamples(path: string): Promise<Float32Array> {
   return (await readAudio(path)).samples;
-}
-
-/** First and last sample of the clip's voiced part (the whole clip if it is silent). */
-export function voicedSpan(samples: Float32Array): [number, number] {
-  const frames = Math.floor(samples.length / VOICE_FRAME);
-  const rms = new Float64Array(frames);
-  let loudest = 0;
-  for (let f = 0; f < frames; f++) {
-    let sum = 0;
-    for (let i = f * VOICE_FRAME; i < (f + 1) * VOICE_FRAME; i++) sum += samples[i]! * samples[i]!;
-    rms[f] = Math.sqrt(sum / VOICE_FRAME);
-    loudest = Math.max(loudest, rms[f]!);
-  }
-  if (loudest === 0) return [0, samples.length];
-  let first = 0;
-  while (rms[first]! < VOICED_RMS_SHARE * loudest) first++;
-  let last = frames - 1;
-  while (rms[last]! < VOICED_RMS_SHARE * loudest) last--;
-  return [first * VOICE_FRAME, (last + 1) * VOICE_FRAME];
 }
 
 function uniformIn(rng: SeededRandom, [lo, hi]: readonly [number, number]): number {

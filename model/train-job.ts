@@ -5,6 +5,7 @@
  * Validation and test always use cached, unaugmented features.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { loadExamples, loadWaveforms, repeatExamples, type ExampleSet } from '../datasets/feature-store.js';
@@ -13,12 +14,14 @@ import { loadNoiseRecordings, noiseFilesIn, type NoiseSource } from '../datasets
 import { WorkerEpochSource } from '../datasets/augment-producer.js';
 import { DEFAULT_SPLIT, HOLDOUT_SPLIT, inSpeakerFraction } from '../datasets/split.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { weightsFromOnnx } from './onnx/import.js';
 import { labelPrior, withoutPriorCorrection, withPriorCorrection } from './prior-correction.js';
 import { labelsForTask } from '../datasets/labels.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../util/progress.js';
+import { SeededRandom } from '../util/random.js';
 import { describeBackend, initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
 import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, BEST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
@@ -49,8 +52,13 @@ export interface TrainJobOptions extends TrainLoopOptions {
   trainFraction?: Record<string, number>;
   /** Strength of the logit adjustment for the training label prior (0 = none; see prior-correction.ts). */
   priorCorrection?: number;
-  /** Start from this checkpoint's weights (fine-tuning) instead of a random initialisation. */
+  /** Start from this checkpoint's (or kws ONNX file's) weights (fine-tuning) instead of a random initialisation. */
   initFrom?: string;
+  /**
+   * Partial words for stream training (with augmentation): this share of the keyword clip
+   * presentations is added again each epoch as `_unknown_`, cut to part of the word (WindowAugment).
+   */
+  partialWords?: number;
   /** Only these folders' validation splits select the best epoch and fit the temperature (absent: all). */
   validationFrom?: string[];
   /** Only these folders' test splits are evaluated at the end (absent: all). */
@@ -175,6 +183,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
 
   const timesOf = (item: DatasetItem): number => repeat.get(trainDir.get(item)!) ?? 1;
   const augment = o.augment ? validateAugmentConfig(o.augment) : null;
+  if ((o.partialWords ?? 0) > 0 && !augment) throw new Error('partial words are cut from the waveforms each epoch: they need augmentation (drop --no-augment)');
   let train: TrainingData;
   let noiseFiles: string[] = [];
   if (augment) {
@@ -280,12 +289,13 @@ function transferredArchitecture(weights: ModelWeights, config: FeatureConfig, c
 }
 
 /**
- * Weights of a checkpoint to fine-tune from, for the same labels and front-end, with any prior
- * correction taken out again (fine-tuning data has its own label prior).
+ * Weights of a checkpoint (or of a float kws ONNX file, e.g. the shipped model) to fine-tune from,
+ * for the same labels and front-end, with any prior correction taken out again (fine-tuning data
+ * has its own label prior).
  */
 async function initialWeightsFrom(path: string, labels: string[], config: FeatureConfig): Promise<ModelWeights> {
-  const file = path.endsWith('.ckpt') ? path : join(path, BEST_CHECKPOINT);
-  const { manifest, weights } = await loadCheckpoint(file);
+  const file = path.endsWith('.ckpt') || path.endsWith('.onnx') ? path : join(path, BEST_CHECKPOINT);
+  const { manifest, weights } = file.endsWith('.onnx') ? weightsFromOnnx(new Uint8Array(await readFile(file)), file) : await loadCheckpoint(file);
   if (manifest.labels.join(',') !== labels.join(',')) throw new Error(`--init-from ${file}: its labels (${manifest.labels.join(' ')}) are not this task's (${labels.join(' ')})`);
   if (JSON.stringify(manifest.features) !== JSON.stringify(config)) throw new Error(`--init-from ${file}: its feature configuration differs from this run's`);
   const correction = manifest.training.priorCorrection;
@@ -345,14 +355,50 @@ async function augmentedTrainingSource(
       y.push(labels.indexOf(item.label));
     }
   });
+  const partial = partialWordEntries(entries, y, labels, o.partialWords ?? 0, o.seed);
+  if (partial.count > 0) o.log(`partial words: ${partial.count} keyword clip presentations added as ${UNKNOWN_LABEL}, cut to ${(100 * augment.window.minCut).toFixed(0)}-${(100 * augment.window.maxCut).toFixed(0)}% of the word`);
   const firstEpoch = await firstEpochToTrain(o.runDir, o.resume);
   const source = new WorkerEpochSource(
-    { clips: waves.clips, clipLength: waves.clipLength, entries: Int32Array.from(entries), noise, config: augment, features: config, seed: o.seed },
-    Int32Array.from(y),
+    {
+      clips: waves.clips,
+      clipLength: waves.clipLength,
+      entries: Int32Array.from(partial.entries),
+      ...(partial.count > 0 ? { partialEntries: partial.flags } : {}),
+      noise,
+      config: augment,
+      features: config,
+      seed: o.seed,
+    },
+    Int32Array.from(partial.y),
     { lastEpoch: o.epochs },
   );
   // The first epoch is produced on the other core while validation and test features load.
   source.prefetch(firstEpoch);
   o.log(`augmenting ${waves.count} training clips (${(waves.clips.byteLength / 2 ** 20).toFixed(0)} MiB of Int16 waveforms) with ${noise.length} noise recordings, in a worker thread`);
   return source;
+}
+
+/**
+ * The epoch entries with partial words appended: a seeded `share` of the keyword entries (labels
+ * other than silence and unknown) again, labelled unknown and flagged for cutting.
+ */
+export function partialWordEntries(entries: readonly number[], y: readonly number[], labels: readonly string[], share: number, seed: number): { entries: number[]; y: number[]; flags: Uint8Array; count: number } {
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`partial words: share must be in [0, 1], got ${share}`);
+  const unknown = labels.indexOf(UNKNOWN_LABEL);
+  const silence = labels.indexOf(SILENCE_LABEL);
+  const outEntries = [...entries];
+  const outY = [...y];
+  if (share > 0) {
+    if (unknown < 0) throw new Error(`partial words need an ${UNKNOWN_LABEL} label (labels: ${labels.join(', ')})`);
+    const rng = new SeededRandom((seed ^ 0x5bd1e995) >>> 0);
+    entries.forEach((row, i) => {
+      if (y[i] !== unknown && y[i] !== silence && rng.next() < share) {
+        outEntries.push(row);
+        outY.push(unknown);
+      }
+    });
+  }
+  const flags = new Uint8Array(outEntries.length);
+  flags.fill(1, entries.length);
+  return { entries: outEntries, y: outY, flags, count: outEntries.length - entries.length };
 }

@@ -12,6 +12,7 @@ import { writeWavPcm16 } from '../features/audio/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../features/config.js';
 import { FeatureExtractor } from '../features/extractor.js';
 import { SeededRandom } from '../util/random.js';
+import { partialWordEntries } from '../model/train-job.js';
 
 const RATE = 16000;
 
@@ -119,4 +120,30 @@ test('loadWaveforms keeps each clip once as Int16; repeatExamples weights fixed 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('partial-word entries: a seeded share of the keyword entries again, as _unknown_, cut by the producer', async () => {
+  const names = ['_silence_', '_unknown_', 'yes', 'no'];
+  const y = [0, 1, 2, 3, 2, 3, 2, 2];
+  const entries = [0, 1, 2, 3, 4, 5, 0, 0];
+  const none = partialWordEntries(entries, y, names, 0, 1);
+  assert.deepEqual([none.entries, none.y, none.count], [entries, y, 0]);
+  const all = partialWordEntries(entries, y, names, 1, 1);
+  assert.equal(all.count, 6, 'every keyword entry, no silence or unknown one');
+  assert.deepEqual(all.entries.slice(8), [2, 3, 4, 5, 0, 0]);
+  assert.deepEqual(all.y.slice(8), [1, 1, 1, 1, 1, 1]);
+  assert.deepEqual([...all.flags], [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+  const some = partialWordEntries(entries, y, names, 0.5, 3);
+  assert.deepEqual(some, partialWordEntries(entries, y, names, 0.5, 3), 'seeded');
+  assert.throws(() => partialWordEntries(entries, y, ['_silence_', 'yes'], 0.5, 1), /_unknown_/);
+
+  // The producer cuts flagged entries: same clip and seed, the flagged copy differs.
+  const base = inputs();
+  const flagged: AugmentInputs = { ...base, entries: Int32Array.from([2, 2]), partialEntries: Uint8Array.from([0, 1]) };
+  const plain: AugmentInputs = { ...base, entries: Int32Array.from([2, 2]) };
+  const a = produceEpochFeatures(flagged, 1);
+  const b = produceEpochFeatures(plain, 1);
+  assert.deepEqual(a.subarray(0, CLIP), b.subarray(0, CLIP));
+  assert.notDeepEqual(a.subarray(CLIP), b.subarray(CLIP));
+  assert.throws(() => new InThreadEpochSource({ ...base, partialEntries: Uint8Array.from([1]) }, labels), /partial-entry flags/);
 });

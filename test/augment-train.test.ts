@@ -5,11 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AUGMENT_CONFIG } from '../datasets/augment.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
+import { buildOnnxModel } from '../model/onnx/export.js';
 import { correctedOutputBias } from '../model/prior-correction.js';
 import { runTrainJob, type TrainJobOptions } from '../model/train-job.js';
 import { writeToneDataset } from './helpers/tone-dataset.js';
@@ -134,6 +135,16 @@ test('--train-fraction keeps a share of training speakers; the prior correction 
     const offset = start.weights.output.bias[0]! - last.weights.output.bias[0]!;
     assert.ok(maxDiff(start.weights.output.bias.map((b) => b - offset), last.weights.output.bias) < 1e-4, 'bias back to the uncorrected one (up to a constant)');
     await assert.rejects(runTrainJob({ ...options(false, []), runDir: join(dir, 'bad'), initFrom: runDir, task: '35' }), /its labels .* are not this task's/);
+
+    // ... or from the exported ONNX model (how the shipped model is fine-tuned without its checkpoint).
+    const onnxPath = join(dir, 'model.onnx');
+    await writeFile(onnxPath, buildOnnxModel(best.weights, best.manifest));
+    const fromOnnx = await runTrainJob({ ...options(false, []), runDir: join(dir, 'tuned-onnx'), initFrom: onnxPath, learningRate: 1e-6, priorCorrection: 0 });
+    assert.equal(fromOnnx.manifest.training.initFrom, onnxPath);
+    const onnxStart = await loadCheckpoint(join(dir, 'tuned-onnx', 'best.ckpt'));
+    assert.ok(maxDiff(onnxStart.weights.lstm[0]!.forward.kernel, last.weights.lstm[0]!.forward.kernel) < 1e-4);
+    const onnxOffset = onnxStart.weights.output.bias[0]! - last.weights.output.bias[0]!;
+    assert.ok(maxDiff(onnxStart.weights.output.bias.map((b) => b - onnxOffset), last.weights.output.bias) < 1e-4, 'prior correction taken out of the ONNX weights too');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

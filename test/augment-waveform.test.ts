@@ -12,8 +12,10 @@ import {
   reverberate,
   timeShift,
   validateAugmentConfig,
+  windowShift,
   type AugmentConfig,
 } from '../datasets/augment.js';
+import { voicedSpan } from '../features/audio/index.js';
 import { SeededRandom } from '../util/random.js';
 
 const RATE = 16000;
@@ -192,4 +194,56 @@ test('validateAugmentConfig names the bad field', () => {
   const badMasks = structuredClone(DEFAULT_AUGMENT_CONFIG);
   badMasks.specAugment.timeMasks = 1.5;
   assert.throws(() => validateAugmentConfig(badMasks), /augment\.specAugment\.timeMasks must be an integer/);
+  const badCut = structuredClone(DEFAULT_AUGMENT_CONFIG);
+  badCut.window.minCut = 0.9;
+  assert.throws(() => validateAugmentConfig(badCut), /augment\.window\.cut: minimum 0\.9 is above maximum 0\.8/);
+});
+
+/** A 0.3 s tone burst (the "word") from `start` in a 1 s clip of silence. */
+function burst(start: number, length = 4800): Float32Array {
+  const clip = new Float32Array(RATE);
+  clip.set(tone(300, length), start);
+  return clip;
+}
+
+test('placing the word anywhere keeps all of it in the window, from the window start to its end', () => {
+  const clip = burst(5600);
+  const config = only('window');
+  const spans: [number, number][] = [];
+  for (let s = 0; s < 200; s++) {
+    const params = drawAugmentation(new SeededRandom(s), config, context);
+    assert.equal(params.window?.kind, 'offset');
+    spans.push(voicedSpan(applyWaveAugmentation(clip, params, [])));
+  }
+  for (const [a, b] of spans) {
+    assert.ok(a >= 0 && b <= RATE, `span ${a}..${b} leaves the window`);
+    assert.ok(Math.abs(b - a - 4800) <= 160, `the word is ${b - a} samples long (4800, to a 10 ms frame)`);
+  }
+  // Spread over the whole window, not only near the recorded place (5600).
+  assert.ok(Math.min(...spans.map(([a]) => a)) < 800 && Math.max(...spans.map(([, b]) => b)) > RATE - 800);
+  assert.equal(windowShift({ kind: 'offset', position: 0 }, [5600, 10400], RATE), -5600);
+  assert.equal(windowShift({ kind: 'offset', position: 1 }, [5600, 10400], RATE), RATE - 10400);
+  assert.equal(windowShift({ kind: 'offset', position: 0.3 }, [0, RATE], RATE), 0, 'a word filling the window stays put');
+});
+
+test('a partial word has the drawn share of its voiced span cut off at its start or its end', () => {
+  const clip = burst(5600);
+  const config = { ...DEFAULT_AUGMENT_CONFIG, noise: { ...DEFAULT_AUGMENT_CONFIG.noise, probability: 0 }, reverb: { ...DEFAULT_AUGMENT_CONFIG.reverb, probability: 0 }, speed: { ...DEFAULT_AUGMENT_CONFIG.speed, probability: 0 }, gain: { ...DEFAULT_AUGMENT_CONFIG.gain, probability: 0 } };
+  const sides = new Set<boolean>();
+  for (let s = 0; s < 100; s++) {
+    const params = drawAugmentation(new SeededRandom(s), config, context, true);
+    const window = params.window;
+    assert.ok(window?.kind === 'partial');
+    assert.ok(window.cut >= 0.4 && window.cut <= 0.8);
+    sides.add(window.fromStart);
+    const [a, b] = voicedSpan(applyWaveAugmentation(clip, params, []));
+    const kept = b - a;
+    // What is left of the word (to 10 ms frames) is 1 - cut of it, at the window edge it was cut at.
+    assert.ok(Math.abs(kept - (1 - window.cut) * 4800) <= 160, `kept ${kept} of 4800 for cut ${window.cut}`);
+    if (window.fromStart) assert.equal(a, 0);
+    else assert.equal(b, RATE);
+  }
+  assert.equal(sides.size, 2, 'both sides are cut');
+  // Partial words are only drawn for entries flagged as such; the default config never moves words.
+  for (let s = 0; s < 50; s++) assert.equal(drawAugmentation(new SeededRandom(s), DEFAULT_AUGMENT_CONFIG, context).window, null);
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildStream, voicedSpan, type StreamSources } from '../evaluation/stream-builder.js';
+import { buildStream, type StreamSources } from '../evaluation/stream-builder.js';
+import { voicedSpan } from '../features/audio/index.js';
 import { SeededRandom } from '../util/random.js';
 import { toneClip, writeWav } from './recognizer-fixture.js';
 

@@ -9,3 +9,4 @@ export { parseMpegLayout, type MpegFrameHeader, type MpegLayout } from './mpeg-f
 export { resample } from './resample.js';
 export { fitToLength } from './fit.js';
 export { encodeWavPcm16, writeWavPcm16 } from './encode.js';
+export { voicedSpan } from './voiced.js';
