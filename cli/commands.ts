@@ -6,6 +6,7 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerEvaluateStreamCommand } from './evaluate-stream.js';
 import { registerExportCommand } from './export.js';
 import { registerListenCommand } from './listen.js';
+import { registerMineNegativesCommand } from './mine-negatives.js';
 import { registerSynthCommand } from './synth.js';
 import { registerTrainCommand } from './train.js';
 import { registerTranscribeCommand } from './transcribe.js';
@@ -23,5 +24,6 @@ export function registerCommands(program: Command): void {
   registerEvaluateCommand(program);
   registerListenCommand(program);
   registerEvaluateStreamCommand(program);
+  registerMineNegativesCommand(program);
   registerDemoCommand(program);
 }

@@ -70,6 +70,7 @@ interface TrainCliOptions {
   specAugment: boolean;
   pitch: number;
   placeAnywhere: number;
+  trainOnly: string[];
   partialWords: number;
   repeat: Record<string, number>;
   trainFraction: Record<string, number>;
@@ -127,6 +128,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--pitch <semitones>', 'shift the pitch of half the training clips by up to ±N semitones, keeping their duration (with --augment; 0 = off)', numberIn('--pitch', 0, 12), 0)
     .option('--place-anywhere <share>', 'for streams: place the word anywhere in the window (all of it inside) in this share of the training clips, instead of near where it was recorded (with --augment; 0 = off)', numberIn('--place-anywhere', 0, 1), 0)
     .option('--partial-words <share>', 'for streams: add this share of the keyword clips again each epoch as _unknown_, with 40-80% of the word cut off at its start or end (with --augment; 0 = off)', numberIn('--partial-words', 0, 1), 0)
+    .option('--train-only <dir>', 'use every clip of this data folder for training, none for validation or test (e.g. mined negatives; repeatable)', collect, [])
     .option('--repeat <dir=n>', 'use the train split of data folder DIR N times per epoch, each augmented differently (repeatable)', collectRepeat, {})
     .option('--train-fraction <dir=f>', 'train on only this share of data folder DIR\'s training speakers (nested subsets, for learning curves; repeatable)', collectFraction, {})
     .option('--prior-correction <strength>', 'after training, shift the output bias by -strength x log(training label prior), so the over-represented _unknown_ is not over-predicted (0 = off)', numberIn('--prior-correction', 0, 2), 1)
@@ -167,6 +169,7 @@ export function registerTrainCommand(program: Command): void {
           priorCorrection: opts.priorCorrection,
           initFrom: opts.initFrom,
           partialWords: opts.partialWords,
+          trainOnly: opts.trainOnly,
           validationFrom: opts.validationFrom,
           excludeSources: opts.excludeSource,
           excludeWords: opts.excludeWord.map((w) => w.trim().toLowerCase()),

@@ -140,7 +140,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   const testFrom = o.testFrom ? perFolder('testFrom', o.testFrom.map((d) => [d, 1])) : null;
   const excluded = new Set(o.excludeSources ?? []);
   const excludedWords = new Set(o.excludeWords ?? []);
-  const trainOnly = perFolder('trainOnly', (o.trainOnly ?? []).map((d) => [d, 1]));
+  const trainOnly = perFolder('--train-only', (o.trainOnly ?? []).map((d) => [d, 1]));
   const negativesOnly = perFolder('negativesOnly', (o.negativesOnly ?? []).map((d) => [d, 1]));
   const folderLimit = perFolder('limitPerFolder', Object.entries(o.limitPerFolder ?? {}));
   const keywordLabels = new Set(labels.filter((l) => l !== SILENCE_LABEL && l !== UNKNOWN_LABEL));
