@@ -9,14 +9,14 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Split, Task } from '../datasets/types.js';
+import type { Split } from '../datasets/types.js';
 import { writeWavPcm16 } from '../features/audio/index.js';
 import { createProgress } from '../util/progress.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import { DEFAULT_MATCH_TOLERANCE_SECONDS, matchDetections, type TruthEvent } from './detection-metrics.js';
-import { buildStream, mergeStreamSources, streamSourcesFromDataset } from './stream-builder.js';
+import { buildStream, modelStreamSources } from './stream-builder.js';
 import { DEFAULT_STREAM_SECONDS } from './stream-evaluation.js';
 
 /** Share of a keyword's voiced span a window may hold and still be mined as a negative. */
@@ -96,12 +96,7 @@ export async function runMineNegatives(options: MineNegativesOptions): Promise<M
   try {
     const detector = createNodeDetector(recognizer, { defaultThreshold: threshold });
     const keywordLabels = recognizer.labels.filter((l) => !detector.config.ignoreLabels.includes(l));
-    const task: Task = recognizer.manifest.task === '35' ? '35' : '12';
-    const sourceOptions = { task, labels: recognizer.labels, split: options.split, holdout: options.holdout, keywordLabels, noiseDir: options.noiseDir };
-    const sources = mergeStreamSources([
-      await streamSourcesFromDataset(options.data, sourceOptions),
-      ...(await Promise.all((options.negatives ?? []).map((dir) => streamSourcesFromDataset(dir, { ...sourceOptions, fillersOnly: true })))),
-    ]);
+    const sources = await modelStreamSources({ labels: recognizer.labels, task: recognizer.manifest.task }, keywordLabels, options);
     const streams = Math.ceil((options.minutes * 60) / streamSeconds);
     const rate = detector.features.sampleRateHz;
     const windowSamples = detector.windowSamples;

@@ -187,3 +187,27 @@ export function mergeStreamSources(parts: readonly StreamSources[]): StreamSourc
     noiseFiles: [...new Set(parts.flatMap((p) => p.noiseFiles))],
   };
 }
+
+/** What `modelStreamSources` needs of a model: its labels and task. */
+export interface StreamModel {
+  labels: readonly string[];
+  task: string;
+}
+
+/**
+ * The stream sources for a model: keywords and other words of `data` (and `extraData`), other words
+ * only of `negatives`, all of the same split, with the model's labels (a custom label set included).
+ */
+export async function modelStreamSources(
+  model: StreamModel,
+  keywordLabels: readonly string[],
+  options: { data: string; split: Split | 'all'; holdout?: boolean; noiseDir?: string; extraData?: readonly string[]; negatives?: readonly string[] },
+): Promise<StreamSources> {
+  const task: Task = model.task === '35' ? '35' : '12';
+  const sourceOptions = { task, labels: model.labels, split: options.split, holdout: options.holdout, keywordLabels, noiseDir: options.noiseDir };
+  return mergeStreamSources([
+    await streamSourcesFromDataset(options.data, sourceOptions),
+    ...(await Promise.all((options.extraData ?? []).map((dir) => streamSourcesFromDataset(dir, sourceOptions)))),
+    ...(await Promise.all((options.negatives ?? []).map((dir) => streamSourcesFromDataset(dir, { ...sourceOptions, fillersOnly: true })))),
+  ]);
+}

@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Split, Task } from '../datasets/types.js';
+import type { Split } from '../datasets/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { lineChartHtml } from '../util/charts.js';
 import {
@@ -17,7 +17,7 @@ import { DEFAULT_REPORT_DIR } from './evaluate.js';
 import { createProgress } from '../util/progress.js';
 import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
 import { updateOnnxManifest } from '../model/onnx/manifest-file.js';
-import { buildStream, mergeStreamSources, streamSourcesFromDataset } from './stream-builder.js';
+import { buildStream, modelStreamSources } from './stream-builder.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import { replayTrigger } from '../pipeline/streaming/trigger.js';
 import type { DetectorConfig } from '../pipeline/streaming/types.js';
@@ -148,13 +148,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
   try {
     const detector = createNodeDetector(recognizer, options.detector);
     const keywordLabels = recognizer.labels.filter((l) => !detector.config.ignoreLabels.includes(l));
-    const task: Task = recognizer.manifest.task === '35' ? '35' : '12';
-    const sourceOptions = { task, labels: recognizer.labels, split: options.split, holdout: options.holdout, keywordLabels, noiseDir: options.noiseDir };
-    const sources = mergeStreamSources([
-      await streamSourcesFromDataset(options.data, sourceOptions),
-      ...(await Promise.all((options.extraData ?? []).map((dir) => streamSourcesFromDataset(dir, sourceOptions)))),
-      ...(await Promise.all((options.negatives ?? []).map((dir) => streamSourcesFromDataset(dir, { ...sourceOptions, fillersOnly: true })))),
-    ]);
+    const sources = await modelStreamSources({ labels: recognizer.labels, task: recognizer.manifest.task }, keywordLabels, options);
     if (sources.noiseFiles.length === 0) process.stderr.write(`warning: ${options.data} has no _background_noise_ recordings (use --noise DIR); mixing seeded white noise\n`);
     const count = Math.ceil((minutes * 60) / streamSeconds);
     const totalSeconds = count * streamSeconds;
