@@ -76,6 +76,7 @@ interface TrainCliOptions {
   trainFraction: Record<string, number>;
   priorCorrection: number;
   initFrom?: string;
+  widen?: boolean;
   validationFrom: string[];
   excludeSource: string[];
   excludeWord: string[];
@@ -133,11 +134,13 @@ export function registerTrainCommand(program: Command): void {
     .option('--train-fraction <dir=f>', 'train on only this share of data folder DIR\'s training speakers (nested subsets, for learning curves; repeatable)', collectFraction, {})
     .option('--prior-correction <strength>', 'after training, shift the output bias by -strength x log(training label prior), so the over-represented _unknown_ is not over-predicted (0 = off)', numberIn('--prior-correction', 0, 2), 1)
     .option('--init-from <checkpoint>', 'fine-tune: start from this run folder\'s best.ckpt (or a .ckpt file, or a kws .onnx model such as the shipped one) with the same labels and features; its architecture is kept')
+    .option('--widen', 'with --init-from: grow the starting model to --units/--hidden (e.g. 128,128 and 128); the trained units are kept and the new ones start with zero outgoing weights, so training starts from the same function')
     .option('--validation-from <dir>', 'select the best epoch and fit the temperature on this folder\'s validation split only (repeatable; default: every folder\'s)', collect, [])
     .option('--exclude-source <name>', 'leave out every clip of this source from all splits, e.g. synth:flite to test on an unseen TTS engine (repeatable)', collect, [])
     .option('--exclude-word <word>', 'leave out every clip of this word from all folders and splits, e.g. to start custom keywords from a model that never heard them (repeatable)', collect, [])
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder');
+      if (opts.widen === true && opts.initFrom === undefined) throw new UsageError('--widen grows the model given by --init-from: give --init-from too');
       await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
       const { runTrainJob } = await import('../model/train-job.js');
@@ -168,6 +171,7 @@ export function registerTrainCommand(program: Command): void {
           trainFraction: opts.trainFraction,
           priorCorrection: opts.priorCorrection,
           initFrom: opts.initFrom,
+          widenInit: opts.widen === true,
           partialWords: opts.partialWords,
           trainOnly: opts.trainOnly,
           validationFrom: opts.validationFrom,

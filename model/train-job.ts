@@ -27,6 +27,7 @@ import { BiLstmClassifier } from './network.js';
 import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, BEST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
 import { calibrate, expectedCalibrationError, softmaxRows } from './calibration.js';
 import type { ModelArchitecture, ModelManifest, ModelWeights } from './types.js';
+import { widenWeights, type WiderShape } from './widen.js';
 
 export interface TrainJobOptions extends TrainLoopOptions {
   data: string[];
@@ -54,6 +55,8 @@ export interface TrainJobOptions extends TrainLoopOptions {
   priorCorrection?: number;
   /** Start from this checkpoint's (or kws ONNX file's) weights (fine-tuning) instead of a random initialisation. */
   initFrom?: string;
+  /** With `initFrom`: grow the starting model to `lstmUnits`/`hiddenUnits`, keeping its function (model/widen.ts). */
+  widenInit?: boolean;
   /**
    * Partial words for stream training (with augmentation): this share of the keyword clip
    * presentations is added again each epoch as `_unknown_`, cut to part of the word (WindowAugment).
@@ -201,7 +204,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const validation = bySplit.validation.length > 0 ? await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log) : null;
     const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
 
-    const init = o.initFrom ? await initialWeightsFrom(o.initFrom, labels, config) : null;
+    const init = o.initFrom ? await initialWeightsFrom(o.initFrom, labels, config, o.widenInit ? { lstmUnits: o.lstmUnits, hiddenUnits: o.hiddenUnits, seed: o.seed } : null, o.log) : null;
     const transfer = o.transferFrom ? transferredArchitecture(o.transferFrom.weights, config, labels.length, o.dropout) : null;
     const architecture: ModelArchitecture = init ? { ...init.architecture, dropout: o.dropout } : transfer ?? {
       inputFrames: framesFor(config, config.clipLengthSamples),
@@ -293,13 +296,24 @@ function transferredArchitecture(weights: ModelWeights, config: FeatureConfig, c
  * for the same labels and front-end, with any prior correction taken out again (fine-tuning data
  * has its own label prior).
  */
-async function initialWeightsFrom(path: string, labels: string[], config: FeatureConfig): Promise<ModelWeights> {
+async function initialWeightsFrom(
+  path: string,
+  labels: string[],
+  config: FeatureConfig,
+  widen: (WiderShape & { seed: number }) | null,
+  log: (line: string) => void,
+): Promise<ModelWeights> {
   const file = path.endsWith('.ckpt') || path.endsWith('.onnx') ? path : join(path, BEST_CHECKPOINT);
   const { manifest, weights } = file.endsWith('.onnx') ? weightsFromOnnx(new Uint8Array(await readFile(file)), file) : await loadCheckpoint(file);
   if (manifest.labels.join(',') !== labels.join(',')) throw new Error(`--init-from ${file}: its labels (${manifest.labels.join(' ')}) are not this task's (${labels.join(' ')})`);
   if (JSON.stringify(manifest.features) !== JSON.stringify(config)) throw new Error(`--init-from ${file}: its feature configuration differs from this run's`);
   const correction = manifest.training.priorCorrection;
-  return correction ? withoutPriorCorrection(weights, correction) : weights;
+  const start = correction ? withoutPriorCorrection(weights, correction) : weights;
+  if (widen === null) return start;
+  const before = `${start.architecture.lstmUnits.join('x')} units, hidden ${start.architecture.hiddenUnits}`;
+  const widened = widenWeights(start, widen, widen.seed);
+  log(`widened ${file} from ${before} to ${widened.architecture.lstmUnits.join('x')} units, hidden ${widened.architecture.hiddenUnits} (new units' outputs start at zero weight: the same function)`);
+  return widened;
 }
 
 /**
