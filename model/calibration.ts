@@ -18,12 +18,29 @@ export function softmaxRows(logits: Float32Array, classes: number, temperature =
   return out;
 }
 
-/** Mean negative log-likelihood of the true labels at a temperature. */
-export function negativeLogLikelihood(logits: Float32Array, labels: ArrayLike<number>, classes: number, temperature: number): number {
+/** Mean negative log-likelihood of the true labels at a temperature, optionally weighted per example. */
+export function negativeLogLikelihood(logits: Float32Array, labels: ArrayLike<number>, classes: number, temperature: number, weights?: ArrayLike<number>): number {
   const probs = softmaxRows(logits, classes, temperature);
   let total = 0;
-  for (let n = 0; n < labels.length; n++) total -= Math.log(Math.max(probs[n * classes + labels[n]!]!, 1e-12));
-  return total / Math.max(1, labels.length);
+  let weightSum = 0;
+  for (let n = 0; n < labels.length; n++) {
+    const w = weights ? weights[n]! : 1;
+    total -= w * Math.log(Math.max(probs[n * classes + labels[n]!]!, 1e-12));
+    weightSum += w;
+  }
+  return total / Math.max(weightSum, Number.MIN_VALUE);
+}
+
+/**
+ * Per-example weights that give every class present the same total weight: the validation set
+ * then stands for a uniform label prior, the prior a prior-corrected model is adjusted to.
+ */
+export function classBalancedWeights(labels: ArrayLike<number>, classes: number): Float64Array {
+  const counts = new Float64Array(classes);
+  for (let n = 0; n < labels.length; n++) counts[labels[n]!]!++;
+  const weights = new Float64Array(labels.length);
+  for (let n = 0; n < labels.length; n++) weights[n] = labels.length / counts[labels[n]!]!;
+  return weights;
 }
 
 /**
@@ -66,9 +83,9 @@ export function expectedCalibrationError(probs: Float32Array, labels: ArrayLike<
  * The temperature in [0.05, 20] minimising validation NLL, by golden-section search on log T (the
  * NLL is unimodal in T for a fixed set of logits).
  */
-export function fitTemperature(logits: Float32Array, labels: ArrayLike<number>, classes: number): number {
+export function fitTemperature(logits: Float32Array, labels: ArrayLike<number>, classes: number, weights?: ArrayLike<number>): number {
   if (labels.length === 0) throw new RangeError('fitTemperature needs at least one labelled example');
-  const f = (logT: number): number => negativeLogLikelihood(logits, labels, classes, Math.exp(logT));
+  const f = (logT: number): number => negativeLogLikelihood(logits, labels, classes, Math.exp(logT), weights);
   let lo = Math.log(0.05);
   let hi = Math.log(20);
   const phi = (Math.sqrt(5) - 1) / 2;
@@ -96,15 +113,24 @@ export function fitTemperature(logits: Float32Array, labels: ArrayLike<number>, 
 
 export interface Calibration {
   temperature: number;
+  /** 'class-balanced': every class weighed equally in the fit; 'as-given': every example once. */
+  weighting: CalibrationWeighting;
   eceBefore: number;
   eceAfter: number;
 }
 
-/** Fits the temperature on held-out logits and reports the calibration error before and after. */
-export function calibrate(logits: Float32Array, labels: ArrayLike<number>, classes: number): Calibration {
-  const temperature = fitTemperature(logits, labels, classes);
+export type CalibrationWeighting = 'class-balanced' | 'as-given';
+
+/**
+ * Fits the temperature on held-out logits and reports the calibration error (on the examples as
+ * given) before and after. With 'class-balanced' the fit weighs every class equally, so the
+ * temperature is right for a uniform label prior rather than for the validation set's own mix.
+ */
+export function calibrate(logits: Float32Array, labels: ArrayLike<number>, classes: number, weighting: CalibrationWeighting = 'as-given'): Calibration {
+  const temperature = fitTemperature(logits, labels, classes, weighting === 'class-balanced' ? classBalancedWeights(labels, classes) : undefined);
   return {
     temperature,
+    weighting,
     eceBefore: expectedCalibrationError(softmaxRows(logits, classes, 1), labels, classes),
     eceAfter: expectedCalibrationError(softmaxRows(logits, classes, temperature), labels, classes),
   };

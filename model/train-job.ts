@@ -245,12 +245,14 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     }
     const { state } = await trainClassifier(model, manifest, train, validation, o);
     await applyPriorCorrection(o, model, train.y, labels);
-    const calibration = validation === null ? null : calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length);
+    // A prior-corrected model is adjusted to a uniform label prior: its temperature is fitted for one too.
+    const weighting = (o.priorCorrection ?? 0) > 0 ? 'class-balanced' : 'as-given';
+    const calibration = validation === null ? null : calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length, weighting);
     if (calibration === null) {
       o.log(`no validation items: trained all ${state.epoch} epochs without early stopping, best.ckpt is the last epoch, temperature left at 1 (not calibrated)`);
     } else {
       o.log(
-        `calibration on validation: temperature ${calibration.temperature.toFixed(3)}, ` +
+        `calibration on validation (${calibration.weighting === 'class-balanced' ? 'every class weighed equally, the prior the prior correction targets' : 'every clip once'}): temperature ${calibration.temperature.toFixed(3)}, ` +
           `expected calibration error ${(100 * calibration.eceBefore).toFixed(2)}% -> ${(100 * calibration.eceAfter).toFixed(2)}%`,
       );
     }
@@ -267,6 +269,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const best = await updateBestManifest(o.runDir, (m) => ({
       ...m,
       temperature,
+      ...(calibration === null ? {} : { training: { ...m.training, temperatureFit: calibration.weighting } }),
       metrics: {
         ...m.metrics,
         ...(calibration === null ? {} : { validationEceUncalibrated: calibration.eceBefore, validationEce: calibration.eceAfter }),

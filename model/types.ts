@@ -94,6 +94,8 @@ export interface ModelManifest {
     augmentation?: TrainingAugmentation;
     /** Logit adjustment baked into the output bias after training (absent: none). */
     priorCorrection?: PriorCorrection;
+    /** How the validation clips were weighed when the temperature was fitted (absent: every clip once). */
+    temperatureFit?: 'class-balanced' | 'as-given';
     /** Checkpoint the run was fine-tuned from (absent: random initialisation). */
     initFrom?: string;
     /** Model whose LSTM and hidden layers a custom-keyword model started from (transfer learning). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectedCalibrationError, fitTemperature, negativeLogLikelihood, softmaxRows } from '../model/calibration.js';
+import { calibrate, classBalancedWeights, expectedCalibrationError, fitTemperature, negativeLogLikelihood, softmaxRows } from '../model/calibration.js';
 import { SeededRandom } from '../util/random.js';
 
 test('softmaxRows normalises each row and applies the temperature', () => {
@@ -43,4 +43,25 @@ test('fitTemperature recovers the temperature that generated the labels', () => 
   const after = expectedCalibrationError(softmaxRows(logits, classes, t), labels, classes);
   assert.ok(after < before, `ECE ${before} -> ${after}`);
   assert.throws(() => fitTemperature(new Float32Array(0), [], 2), RangeError);
+});
+
+test('a class-balanced fit equals the plain fit on a set resampled to equal classes, and differs on a skewed one', () => {
+  // Class 0 is over-represented and confidently right; class 1 is rare and often wrong.
+  const rows: { logits: number[]; label: number }[] = [];
+  for (let i = 0; i < 90; i++) rows.push({ logits: [4, 0], label: 0 });
+  for (let i = 0; i < 10; i++) rows.push({ logits: [i < 4 ? 1 : 0, i < 4 ? 0 : 1], label: 1 });
+  const logits = Float32Array.from(rows.flatMap((r) => r.logits));
+  const labels = rows.map((r) => r.label);
+  const weights = classBalancedWeights(labels, 2);
+  assert.ok(Math.abs(weights[0]! * 90 - weights[95]! * 10) < 1e-9, 'each class carries the same total weight');
+  // The same set with class 1 repeated nine times: 90 and 90.
+  const balancedRows = [...rows.slice(0, 90), ...Array.from({ length: 9 }, () => rows.slice(90)).flat()];
+  const tBalancedSet = fitTemperature(Float32Array.from(balancedRows.flatMap((r) => r.logits)), balancedRows.map((r) => r.label), 2);
+  const tWeighted = fitTemperature(logits, labels, 2, weights);
+  assert.ok(Math.abs(tWeighted - tBalancedSet) < 1e-3, `weighted ${tWeighted} vs resampled ${tBalancedSet}`);
+  const plain = calibrate(logits, labels, 2);
+  const balanced = calibrate(logits, labels, 2, 'class-balanced');
+  assert.equal(balanced.weighting, 'class-balanced');
+  assert.ok(Math.abs(balanced.temperature - tWeighted) < 1e-9);
+  assert.ok(balanced.temperature > plain.temperature + 0.1, `the rare, error-prone class pulls the temperature up: ${plain.temperature} -> ${balanced.temperature}`);
 });
