@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerCalibrateCommand } from './calibrate.js';
 import { registerCustomCommand } from './custom.js';
 import { registerDatasetInfoCommand } from './dataset-info.js';
 import { registerDemoCommand } from './demo.js';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerTrainCommand(program);
   registerCustomCommand(program);
   registerExportCommand(program);
+  registerCalibrateCommand(program);
   registerTranscribeCommand(program);
   registerWorkerCommand(program);
   registerEvaluateCommand(program);

@@ -7,17 +7,16 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { loadExamples, loadWaveforms, repeatExamples, type ExampleSet } from '../datasets/feature-store.js';
 import { validateAugmentConfig, type AugmentConfig } from '../datasets/augment.js';
-import { loadNoiseRecordings, noiseFilesIn, type NoiseSource } from '../datasets/augment-noise.js';
+import { loadNoiseRecordings, type NoiseSource } from '../datasets/augment-noise.js';
 import { WorkerEpochSource } from '../datasets/augment-producer.js';
-import { DEFAULT_SPLIT, HOLDOUT_SPLIT, inSpeakerFraction } from '../datasets/split.js';
+import { DEFAULT_SPLIT } from '../datasets/split.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { weightsFromOnnx } from './onnx/import.js';
 import { labelPrior, withoutPriorCorrection, withPriorCorrection } from './prior-correction.js';
 import { labelsForTask } from '../datasets/labels.js';
-import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
+import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Task } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../util/progress.js';
@@ -28,29 +27,18 @@ import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_C
 import { calibrate, expectedCalibrationError, softmaxRows } from './calibration.js';
 import type { ModelArchitecture, ModelManifest, ModelWeights } from './types.js';
 import { widenWeights, type WiderShape } from './widen.js';
+import { readTrainingFolders, trainShareOf, type TrainingFolderOptions } from './training-folders.js';
 
-export interface TrainJobOptions extends TrainLoopOptions {
-  data: string[];
-  /** Folders (also read as data) re-split by speaker with HOLDOUT_SPLIT instead of their own split. */
-  holdout: string[];
-  task: Task;
+export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions {
   lstmUnits: number[];
   hiddenUnits: number;
   pooling: 'mean' | 'last';
   dropout: number;
-  /** Keep at most this many items per split and dataset (for quick runs and tests); 0 = all. */
-  limitPerSplit: number;
   cacheDir?: string;
   features?: FeatureConfig;
   command?: string;
   /** Augmentation of the training split, re-drawn every epoch; null or absent: fixed cached features. */
   augment?: AugmentConfig | null;
-  /** Folders of noise recordings to mix in; empty or absent: the data folders' `_background_noise_`. */
-  noiseDirs?: string[];
-  /** Data folder -> times its train split is used per epoch (weighting; each repeat augmented differently). */
-  repeat?: Record<string, number>;
-  /** Data folder -> share (0..1) of its training speakers to use (learning curves); absent: all. */
-  trainFraction?: Record<string, number>;
   /** Strength of the logit adjustment for the training label prior (0 = none; see prior-correction.ts). */
   priorCorrection?: number;
   /** Start from this checkpoint's (or kws ONNX file's) weights (fine-tuning) instead of a random initialisation. */
@@ -62,29 +50,8 @@ export interface TrainJobOptions extends TrainLoopOptions {
    * presentations is added again each epoch as `_unknown_`, cut to part of the word (WindowAugment).
    */
   partialWords?: number;
-  /** Only these folders' validation splits select the best epoch and fit the temperature (absent: all). */
-  validationFrom?: string[];
-  /** Only these folders' test splits are evaluated at the end (absent: all). */
-  testFrom?: string[];
-  /** Leave out every clip of these sources ('synth:flite', ...) from all splits (unseen-engine tests). */
-  excludeSources?: string[];
-  /** Leave out every clip of these words from all splits and folders (a base model that never heard them). */
-  excludeWords?: string[];
-  /** A label set of its own (custom keywords: `_silence_`, `_unknown_`, keywords) instead of the task's. */
-  labels?: string[];
   /** Transfer learning: the LSTM and hidden layers of these weights, a new output layer for `labels`. */
   transferFrom?: { source: string; weights: ModelWeights };
-  /** Data folders whose every clip is for training (a user's own recordings: no split of their own). */
-  trainOnly?: string[];
-  /** Data folders giving only other words: their clips of a label (keyword) are left out, the rest is `_unknown_`. */
-  negativesOnly?: string[];
-  /** Data folder -> at most this many clips per split (spread over the folder). */
-  limitPerFolder?: Record<string, number>;
-}
-
-/** Train share of a folder's noise recordings: its silence clips for other splits come from the rest. */
-function trainShareOf(percentages: { validationPercent: number; testPercent: number }): number {
-  return (100 - percentages.validationPercent - percentages.testPercent) / 100;
 }
 
 async function firstEpochToTrain(runDir: string, resume: boolean): Promise<number> {
@@ -99,13 +66,7 @@ function labelCounts(y: Int32Array, labels: string[]): string {
   return labels.map((l, i) => `${l} ${counts[i]}`).join(', ');
 }
 
-function takeSpread<T>(items: T[], limit: number): T[] {
-  if (limit <= 0 || items.length <= limit) return items;
-  const step = items.length / limit;
-  return Array.from({ length: limit }, (_, i) => items[Math.floor(i * step)]!);
-}
-
-async function featuresFor(name: string, items: DatasetItem[], labels: string[], config: FeatureConfig, cacheDir: string | undefined, log: (l: string) => void): Promise<ExampleSet> {
+export async function featuresFor(name: string, items: DatasetItem[], labels: string[], config: FeatureConfig, cacheDir: string | undefined, log: (l: string) => void): Promise<ExampleSet> {
   const progress = createProgress(`features ${name}`, items.length);
   const set = await loadExamples(items, labels, config, {
     cacheDir,
@@ -121,63 +82,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   o.log(describeBackend(backend));
   const labels = o.labels ? [...o.labels] : [...labelsForTask(o.task)];
   const config = o.features ?? DEFAULT_FEATURE_CONFIG;
-  const bySplit: Record<Split, DatasetItem[]> = { train: [], validation: [], test: [] };
-  const dataDescription: ModelManifest['training']['data'] = [];
-  const holdout = new Set(o.holdout.map((d) => resolve(d)));
-  const dirs = [...new Set([...o.data.map((d) => resolve(d)), ...holdout])];
-  /** A per-folder option keyed by resolved path; every folder must be one of the data folders. */
-  const perFolder = (option: string, entries: [string, number][]): Map<string, number> => {
-    const byDir = new Map(entries.map(([dir, value]) => [resolve(dir), value]));
-    for (const dir of byDir.keys()) if (!dirs.includes(dir)) throw new RangeError(`${option} ${dir}: not one of the --data/--holdout folders`);
-    return byDir;
-  };
-  const repeat = perFolder('--repeat', Object.entries(o.repeat ?? {}));
-  for (const [dir, times] of repeat) {
-    if (!Number.isInteger(times) || times < 1) throw new RangeError(`--repeat ${dir}: times must be a positive integer, got ${times}`);
-  }
-  const trainFraction = perFolder('--train-fraction', Object.entries(o.trainFraction ?? {}));
-  for (const [dir, share] of trainFraction) {
-    if (!(share >= 0 && share <= 1)) throw new RangeError(`--train-fraction ${dir}: share must be in [0, 1], got ${share}`);
-  }
-  const validationFrom = o.validationFrom && o.validationFrom.length > 0 ? perFolder('--validation-from', o.validationFrom.map((d) => [d, 1])) : null;
-  const testFrom = o.testFrom ? perFolder('testFrom', o.testFrom.map((d) => [d, 1])) : null;
-  const excluded = new Set(o.excludeSources ?? []);
-  const excludedWords = new Set(o.excludeWords ?? []);
-  const trainOnly = perFolder('--train-only', (o.trainOnly ?? []).map((d) => [d, 1]));
-  const negativesOnly = perFolder('negativesOnly', (o.negativesOnly ?? []).map((d) => [d, 1]));
-  const folderLimit = perFolder('limitPerFolder', Object.entries(o.limitPerFolder ?? {}));
-  const keywordLabels = new Set(labels.filter((l) => l !== SILENCE_LABEL && l !== UNKNOWN_LABEL));
-  const trainDir = new Map<DatasetItem, string>();
-  const datasetNoise: NoiseSource[] = [];
-  const namedNoiseFiles = (await Promise.all((o.noiseDirs ?? []).map(noiseFilesIn))).flat();
-  /** Set when a folder without noise of its own cut its silence clips from --noise-dir recordings. */
-  let silenceFromNamedNoise = false;
-  for (const dir of dirs) {
-    const readOptions = { task: o.task, seed: o.seed, fallbackNoiseFiles: namedNoiseFiles, silenceSliceSamples: config.clipLengthSamples, ...(o.labels ? { labels } : {}) };
-    const ds = await readSpeechCommands(dir, holdout.has(dir) ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
-    if (trainOnly.has(dir)) for (const item of ds.items) item.split = 'train';
-    if (negativesOnly.has(dir)) {
-      const before = ds.items.length;
-      ds.items = ds.items.filter((item) => !keywordLabels.has(item.label));
-      if (ds.items.length < before) o.log(`data ${dir}: left out ${before - ds.items.length} clips of the keywords (other words only from this folder)`);
-    }
-    if (ds.noiseFiles.length === 0 && namedNoiseFiles.length > 0) silenceFromNamedNoise = true;
-    const usableFraction = trainShareOf(holdout.has(dir) ? HOLDOUT_SPLIT : DEFAULT_SPLIT);
-    datasetNoise.push(...ds.noiseFiles.map((path) => ({ path, usableFraction })));
-    const perSplit: Record<string, number> = {};
-    const trainShare = trainFraction.get(dir);
-    for (const split of ['train', 'validation', 'test'] as const) {
-      const share = split === 'train' ? trainShare ?? 1 : 1;
-      const unused = (split === 'validation' && validationFrom !== null && !validationFrom.has(dir)) || (split === 'test' && testFrom !== null && !testFrom.has(dir));
-      const limit = folderLimit.get(dir) ?? o.limitPerSplit;
-      const items = unused ? [] : takeSpread(ds.items.filter((it) => it.split === split && labels.includes(it.label) && !excluded.has(it.source) && !excludedWords.has(it.word) && inSpeakerFraction(it, share)), limit);
-      bySplit[split].push(...items);
-      perSplit[split] = items.length;
-      if (split === 'train') for (const it of items) trainDir.set(it, dir);
-    }
-    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, ...(excluded.size > 0 ? { excludedSources: [...excluded] } : {}), ...(excludedWords.size > 0 ? { excludedWords: [...excludedWords] } : {}), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(trainShare === undefined ? {} : { trainFraction: trainShare }) });
-    o.log(`data ${dir}: ${perSplit.train} train${trainShare === undefined ? '' : ` (${(100 * trainShare).toFixed(0)}% of its training speakers)`}, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
-  }
+  const { bySplit, dataDescription, trainDir, repeat, datasetNoise, namedNoiseFiles, silenceFromNamedNoise, dirs } = await readTrainingFolders(o, labels, config);
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);
   const earlyStopping = o.earlyStopping ?? true;
   if (bySplit.validation.length === 0 && earlyStopping) {
@@ -252,8 +157,9 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
       o.log(`no validation items: trained all ${state.epoch} epochs without early stopping, best.ckpt is the last epoch, temperature left at 1 (not calibrated)`);
     } else {
       o.log(
-        `calibration on validation (${calibration.weighting === 'class-balanced' ? 'every class weighed equally, the prior the prior correction targets' : 'every clip once'}): temperature ${calibration.temperature.toFixed(3)}, ` +
-          `expected calibration error ${(100 * calibration.eceBefore).toFixed(2)}% -> ${(100 * calibration.eceAfter).toFixed(2)}%`,
+        `calibration on validation: temperature ${calibration.temperature.toFixed(3)}, ` +
+          `expected calibration error ${(100 * calibration.eceBefore).toFixed(2)}% -> ${(100 * calibration.eceAfter).toFixed(2)}%` +
+          (calibration.weighting === 'class-balanced' ? ' (fitted with every class weighed equally: the uniform prior the prior correction targets)' : ''),
       );
     }
     const temperature = calibration?.temperature ?? 1;

@@ -1,0 +1,72 @@
+/**
+ * `kws calibrate`: re-fits an exported model's softmax temperature on the validation clips of its
+ * data folders (the clips `kws train` selects the epoch on, read with the same options and the
+ * model's own training seed), then writes the model again with the parity proof. The weights are
+ * untouched; detection thresholds measured at the old temperature are dropped, since they no longer
+ * mean the same scores.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Task } from '../datasets/types.js';
+import { initBackend } from './backend.js';
+import { calibrate, type Calibration, type CalibrationWeighting } from './calibration.js';
+import { exportCheckpointToOnnx } from './export-job.js';
+import { BiLstmClassifier } from './network.js';
+import { weightsFromOnnx } from './onnx/import.js';
+import { featuresFor } from './train-job.js';
+import { evaluateSet } from './train.js';
+import { readTrainingFolders, type TrainingFolderOptions } from './training-folders.js';
+import type { ModelManifest } from './types.js';
+
+export interface CalibrateJobOptions extends Omit<TrainingFolderOptions, 'task' | 'seed' | 'labels'> {
+  modelPath: string;
+  outPath: string;
+  /** Absent: 'class-balanced' for a model with a prior correction (its target prior is uniform), else 'as-given'. */
+  weighting?: CalibrationWeighting;
+  cacheDir?: string;
+  parityClips?: number;
+}
+
+export interface CalibrateJobResult {
+  ok: boolean;
+  previousTemperature: number;
+  calibration: Calibration;
+  validationClips: number;
+  droppedDetection: boolean;
+  lines: string[];
+}
+
+export async function runCalibrateJob(o: CalibrateJobOptions): Promise<CalibrateJobResult> {
+  const { manifest, weights } = weightsFromOnnx(new Uint8Array(await readFile(o.modelPath)), o.modelPath);
+  if (manifest.graphInput) {
+    throw new Error(`${o.modelPath} is an end-to-end model: calibrate its classifier (model.onnx), then derive the end-to-end file again with kws export --from`);
+  }
+  const task: Task = manifest.task === '35' ? '35' : '12';
+  const labels = manifest.labels;
+  const folders = await readTrainingFolders(
+    { ...o, task, seed: manifest.training.seed, ...(manifest.task === 'custom' ? { labels } : {}) },
+    labels,
+    manifest.features,
+  );
+  const items = folders.bySplit.validation;
+  if (items.length === 0) throw new Error(`no validation clips in ${folders.dirs.join(', ')}: nothing to fit a temperature on`);
+  const validation = await featuresFor('validation', items, [...labels], manifest.features, o.cacheDir, o.log);
+  await initBackend();
+  const model = BiLstmClassifier.fromWeights(weights);
+  let logits: Float32Array;
+  try {
+    logits = evaluateSet(model, validation, labels.length).logits;
+  } finally {
+    model.dispose();
+  }
+  const weighting = o.weighting ?? (manifest.training.priorCorrection ? 'class-balanced' : 'as-given');
+  const calibration = calibrate(logits, validation.y, labels.length, weighting);
+  const { detection, ...rest } = manifest;
+  const next: ModelManifest = {
+    ...rest,
+    temperature: calibration.temperature,
+    training: { ...manifest.training, temperatureFit: weighting },
+    metrics: { ...manifest.metrics, validationEceUncalibrated: calibration.eceBefore, validationEce: calibration.eceAfter },
+  };
+  const report = await exportCheckpointToOnnx({ manifest: next, weights, optimizer: [], state: null }, o.outPath, { parityClips: o.parityClips ?? 16 });
+  return { ok: report.ok, previousTemperature: manifest.temperature, calibration, validationClips: validation.count, droppedDetection: detection !== undefined, lines: report.lines };
+}

@@ -1,0 +1,123 @@
+/**
+ * `kws calibrate` through the real program: a model's temperature re-fitted on a generated
+ * dataset's validation clips (class-balanced for a prior-corrected model), the weights kept (same
+ * logits in onnxruntime), thresholds measured at the old temperature dropped, no silent overwrite.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { LABELS_12 } from '../datasets/types.js';
+import { DEFAULT_FEATURE_CONFIG, featureDim, framesFor } from '../features/config.js';
+import { buildOnnxModel } from '../model/onnx/export.js';
+import { readOnnxManifest } from '../model/onnx/metadata.js';
+import type { ModelArchitecture, ModelManifest } from '../model/types.js';
+import { randomClips, randomModelWeights } from './helpers/random-weights.js';
+import { writeToneDataset } from './helpers/tone-dataset.js';
+
+const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
+const kwsBin = join(repoRoot, 'bin', 'kws.js');
+let dir = '';
+
+function kws(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, [kwsBin, ...args], { cwd: dir, env: { ...process.env, KWS_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+const architecture: ModelArchitecture = {
+  inputFrames: framesFor(DEFAULT_FEATURE_CONFIG, DEFAULT_FEATURE_CONFIG.clipLengthSamples),
+  inputDim: featureDim(DEFAULT_FEATURE_CONFIG),
+  lstmUnits: [8, 8],
+  pooling: 'mean',
+  hiddenUnits: 0,
+  numClasses: LABELS_12.length,
+  dropout: 0,
+};
+
+function manifest(): ModelManifest {
+  return {
+    formatVersion: 1,
+    name: 'kws-12',
+    task: '12',
+    labels: [...LABELS_12],
+    features: DEFAULT_FEATURE_CONFIG,
+    architecture,
+    temperature: 1,
+    training: {
+      data: [],
+      seed: 1,
+      epochs: 1,
+      backend: 'none',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      priorCorrection: { strength: 1, trainPrior: LABELS_12.map(() => 1 / LABELS_12.length) },
+    },
+    metrics: {},
+    detection: {
+      defaultThreshold: 0.9,
+      thresholds: {},
+      chosenOn: { data: 'fixture', split: 'validation', holdout: false, minutes: 30, seed: 0, maxFalseAcceptsPerHour: 1 },
+      measured: { falseRejectRate: 0.5, falseAcceptsPerHour: 1, keywords: 10 },
+    },
+  };
+}
+
+async function logitsOf(path: string, clips: Float32Array[]): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(path);
+  const data = new Float32Array(clips.length * clips[0]!.length);
+  clips.forEach((c, i) => data.set(c, i * c.length));
+  const out = await session.run({ features: new ort.Tensor('float32', data, [clips.length, architecture.inputFrames, architecture.inputDim]) });
+  await session.release();
+  return out.logits!.data as Float32Array;
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kws-calibrate-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('kws calibrate re-fits the temperature on validation clips, keeps the weights, drops stale thresholds', { timeout: 180_000 }, async () => {
+  const data = join(dir, 'tones');
+  await writeToneDataset(data, 10);
+  const model = join(dir, 'model.onnx');
+  // A confident random model: its temperature has something to correct.
+  await writeFile(model, buildOnnxModel(randomModelWeights(architecture, 3, { outputGain: 6 }), manifest()));
+
+  const out = join(dir, 'calibrated.onnx');
+  const r = await kws(['calibrate', '--model', model, '--data', data, '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /temperature 1\.000 -> \d+\.\d{3} fitted on \d+ validation clips \(class-balanced\)/);
+  assert.match(r.stdout, /parity over 16 clips/);
+  assert.match(r.stdout, /detection thresholds were measured at the old temperature/);
+  const calibrated = readOnnxManifest(new Uint8Array(await readFile(out)), out);
+  assert.notEqual(calibrated.temperature, 1);
+  assert.equal(calibrated.training.temperatureFit, 'class-balanced');
+  assert.equal(calibrated.detection, undefined);
+  assert.ok(calibrated.metrics.validationEce! <= calibrated.metrics.validationEceUncalibrated! + 1e-9, 'the fit does not make the validation clips worse calibrated');
+
+  const clips = randomClips(architecture, 4, 5);
+  const [before, after] = [await logitsOf(model, clips), await logitsOf(out, clips)];
+  before.forEach((v, i) => assert.ok(Math.abs(v - after[i]!) < 1e-5, `logit ${i}: ${v} vs ${after[i]}`));
+
+  const asGiven = await kws(['calibrate', '--model', model, '--data', data, '--out', join(dir, 'as-given.onnx'), '--weighting', 'as-given']);
+  assert.equal(asGiven.code, 0, asGiven.stderr);
+  assert.match(asGiven.stdout, /\(as-given\)/);
+
+  const again = await kws(['calibrate', '--model', model, '--data', data, '--out', out]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /calibrated\.onnx exists; pass --force/);
+  const noData = await kws(['calibrate', '--model', model, '--out', join(dir, 'x.onnx')]);
+  assert.equal(noData.code, 2);
+  assert.match(noData.stderr, /at least one --data or --holdout/);
+});
