@@ -84,10 +84,10 @@ export interface SweepOptions {
   toleranceSeconds?: number;
 }
 
-/** 0.05 .. 0.95 by 0.05, then finer steps towards 1 where low false-accept rates live (a confident model needs 0.999 and above). */
+/** 0.05 .. 0.95 by 0.05, then finer steps towards 1 where low false-accept rates live (1 - threshold shrinks 1.3-2.5x per step from 0.97 up: where the <= 1 FA/h point lies depends on the model and its temperature). */
 export const DEFAULT_SWEEP_THRESHOLDS: readonly number[] = Object.freeze([
   ...Array.from({ length: 19 }, (_, i) => Number((0.05 * (i + 1)).toFixed(2))),
-  0.96, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9998, 0.9999,
+  0.96, 0.97, 0.98, 0.985, 0.99, 0.9925, 0.995, 0.9965, 0.998, 0.999, 0.9995, 0.9998, 0.9999,
 ]);
 
 export function detPoint(threshold: number, result: Pick<MatchResult, 'hits' | 'misses' | 'falseAccepts'>, durationSeconds: number): DetPoint {
