@@ -6,7 +6,7 @@
  *  - the same 2,000 files hard-linked 10x (20,000 distinct paths), to show memory stays flat;
  *  - the naive loop on a subset, in this process: one file at a time, frame-by-frame Meyda MFCC,
  *    tfjs predict, one line appended per file.
- * The model is the shipped architecture (2x64 BiLSTM, 64 hidden) with seeded random weights.
+ * The model is the shipped architecture (bench-model.ts) with seeded random weights.
  * Standalone: `node dist/scripts/bench/batch.js`.
  */
 import { execFile } from 'node:child_process';
@@ -122,7 +122,7 @@ export async function benchBatch(report: (line: string) => void): Promise<void> 
     const { weights, onnxPath: modelPath } = await writeBenchModel(dir);
     const { files, real } = await writeClips(dir, CLIPS);
     const jobs = availableParallelism();
-    report(`${CLIPS} clips of 1 s (${real} real Speech Commands, ${CLIPS - real} generated), model 2x64 BiLSTM, --jobs ${jobs}, batches of 64, JSONL + fsync per batch`);
+    report(`${CLIPS} clips of 1 s (${real} real Speech Commands, ${CLIPS - real} generated), model ${weights.architecture.lstmUnits.join('x')} BiLSTM, --jobs ${jobs}, batches of 64, JSONL + fsync per batch`);
 
     // 20,000 distinct paths: the same files hard-linked into 10 folders.
     const many = path.join(dir, 'many');

@@ -1,13 +1,16 @@
 /**
- * The model every latency benchmark runs: the shipped architecture (2x64 BiLSTM, mean pooling,
- * 64-unit hidden layer, 12 classes, 49x40 input) with seeded random weights, which cost exactly as
- * much to run as trained ones. Written to `dir` as ONNX.
+ * The model every latency benchmark runs: the shipped model's architecture (read from
+ * models/kws12/model.onnx; 2x64 BiLSTM, mean pooling, 64-unit hidden layer where it is absent) with
+ * seeded random weights, which cost exactly as much to run as trained ones. Written to `dir` as ONNX.
  */
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LABELS_12 } from '../../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../../features/config.js';
 import { BiLstmClassifier } from '../../model/network.js';
 import { buildOnnxModel } from '../../model/onnx/export.js';
+import { readOnnxManifest } from '../../model/onnx/metadata.js';
 import type { ModelArchitecture, ModelManifest, ModelWeights } from '../../model/types.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 
@@ -17,14 +20,21 @@ export interface BenchModel {
   onnxPath: string;
 }
 
+const shippedModel = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/kws12/model.onnx');
+
+/** The shipped model's LSTM units, hidden units and pooling (what users run), or the 2x64 defaults. */
+function shippedShape(): Pick<ModelArchitecture, 'lstmUnits' | 'hiddenUnits' | 'pooling'> {
+  if (!existsSync(shippedModel)) return { lstmUnits: [64, 64], hiddenUnits: 64, pooling: 'mean' };
+  const { architecture } = readOnnxManifest(new Uint8Array(readFileSync(shippedModel)), shippedModel);
+  return { lstmUnits: [...architecture.lstmUnits], hiddenUnits: architecture.hiddenUnits, pooling: architecture.pooling };
+}
+
 export async function writeBenchModel(dir: string): Promise<BenchModel> {
   const features = DEFAULT_FEATURE_CONFIG;
   const architecture: ModelArchitecture = {
     inputFrames: framesFor(features, features.clipLengthSamples),
     inputDim: featureDim(features),
-    lstmUnits: [64, 64],
-    pooling: 'mean',
-    hiddenUnits: 64,
+    ...shippedShape(),
     numClasses: LABELS_12.length,
     dropout: 0,
   };

@@ -1,7 +1,7 @@
 /**
  * Recognition latency: the full path (wav bytes -> decode -> features -> onnxruntime -> label) and
  * the model alone in onnxruntime, against tfjs predict of the same network, in one run.
- * The model is a 2x64 BiLSTM (the shipped architecture) with seeded random weights.
+ * The model has the shipped architecture (bench-model.ts) with seeded random weights.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,7 @@ export async function benchRecognition(report: (line: string) => void): Promise<
   try {
     const { weights, onnxPath: modelPath } = await writeBenchModel(dir);
     const recognizer = await Recognizer.create(modelPath);
+    report(`model: ${weights.architecture.lstmUnits.join('x')} BiLSTM, hidden ${weights.architecture.hiddenUnits} (the shipped architecture)`);
     const clips = speechLikeClips(200, 11);
     const wavs = clips.map((c) => encodeWavPcm16(c, 16000));
     const features = clips.map((c) => recognizer.frontEnd.features(c));

@@ -1,8 +1,8 @@
 /**
  * Streaming detection speed: real-time factor (processing time / audio time) of StreamingDetector
  * over 60 s of audio at hop 100 ms on one thread, against the naive approach (whole-window
- * FeatureExtractor.extract + one model run per hop), measured in the same run. The model is a
- * 2x64 BiLSTM (the shipped architecture) with seeded random weights.
+ * FeatureExtractor.extract + one model run per hop), measured in the same run. The model has the
+ * shipped architecture (bench-model.ts) with seeded random weights.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
