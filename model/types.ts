@@ -5,6 +5,7 @@
 import type { FeatureConfig } from '../features/types.js';
 import type { AugmentConfig } from '../datasets/augment.js';
 import type { PriorCorrection } from './prior-correction.js';
+import type { CalibrationWeighting } from './calibration.js';
 
 /** A stacked bidirectional LSTM classifier over feature frames. */
 export interface ModelArchitecture {
@@ -95,7 +96,7 @@ export interface ModelManifest {
     /** Logit adjustment baked into the output bias after training (absent: none). */
     priorCorrection?: PriorCorrection;
     /** How the validation clips were weighed when the temperature was fitted (absent: every clip once). */
-    temperatureFit?: 'class-balanced' | 'as-given';
+    temperatureFit?: CalibrationWeighting;
     /** Checkpoint the run was fine-tuned from (absent: random initialisation). */
     initFrom?: string;
     /** Model whose LSTM and hidden layers a custom-keyword model started from (transfer learning). */

@@ -5,11 +5,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LABELS_12 } from '../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, featureDim, framesFor } from '../features/config.js';
@@ -18,20 +16,12 @@ import { readOnnxManifest } from '../model/onnx/metadata.js';
 import type { ModelArchitecture, ModelManifest } from '../model/types.js';
 import { randomClips, randomModelWeights } from './helpers/random-weights.js';
 import { writeToneDataset } from './helpers/tone-dataset.js';
+import { runKws } from './helpers/kws-process.js';
 
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
-const kwsBin = join(repoRoot, 'bin', 'kws.js');
 let dir = '';
 
-function kws(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [kwsBin, ...args], { cwd: dir, env: { ...process.env, KWS_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
+function kws(args: string[]): ReturnType<typeof runKws> {
+  return runKws(args, dir);
 }
 
 const architecture: ModelArchitecture = {

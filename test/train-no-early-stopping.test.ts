@@ -6,28 +6,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { whichSet } from '../datasets/split.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { writeToneDataset } from './helpers/tone-dataset.js';
+import { runKws } from './helpers/kws-process.js';
 
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
-const kwsBin = join(repoRoot, 'bin', 'kws.js');
 let dir = '';
 
-function kws(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [kwsBin, ...args], { cwd: dir, env: { ...process.env, KWS_CACHE_DIR: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
+function kws(args: string[]): ReturnType<typeof runKws> {
+  return runKws(args, dir);
 }
 
 const tiny = ['--units', '8,8', '--hidden', '0', '--batch-size', '32', '--no-augment', '--limit', '40'];

@@ -4,13 +4,13 @@
  * seeded random weights, which cost exactly as much to run as trained ones. Written to `dir` as ONNX.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { LABELS_12 } from '../../datasets/types.js';
 import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../../features/config.js';
 import { BiLstmClassifier } from '../../model/network.js';
 import { buildOnnxModel } from '../../model/onnx/export.js';
 import { readOnnxManifest } from '../../model/onnx/metadata.js';
+import { DEFAULT_MODEL_PATH } from '../../pipeline/recognizer.js';
 import type { ModelArchitecture, ModelManifest, ModelWeights } from '../../model/types.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 
@@ -20,12 +20,10 @@ export interface BenchModel {
   onnxPath: string;
 }
 
-const shippedModel = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/kws12/model.onnx');
-
 /** The shipped model's LSTM units, hidden units and pooling (what users run), or the 2x64 defaults. */
 function shippedShape(): Pick<ModelArchitecture, 'lstmUnits' | 'hiddenUnits' | 'pooling'> {
-  if (!existsSync(shippedModel)) return { lstmUnits: [64, 64], hiddenUnits: 64, pooling: 'mean' };
-  const { architecture } = readOnnxManifest(new Uint8Array(readFileSync(shippedModel)), shippedModel);
+  if (!existsSync(DEFAULT_MODEL_PATH)) return { lstmUnits: [64, 64], hiddenUnits: 64, pooling: 'mean' };
+  const { architecture } = readOnnxManifest(new Uint8Array(readFileSync(DEFAULT_MODEL_PATH)), DEFAULT_MODEL_PATH);
   return { lstmUnits: [...architecture.lstmUnits], hiddenUnits: architecture.hiddenUnits, pooling: architecture.pooling };
 }
 
