@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from './exit-codes.js';
+import type { Pooling } from '../model/types.js';
 
 export interface RunFolderRequest {
   out: string;
@@ -15,7 +16,7 @@ export interface RunFolderRequest {
   force: boolean;
   lstmUnits: number[];
   hiddenUnits: number;
-  pooling: 'mean' | 'last';
+  pooling: Pooling;
   /** The command named in messages (default 'kws train'). */
   command?: string;
 }

@@ -4,6 +4,7 @@ import type { Task } from '../datasets/types.js';
 import { UsageError } from './exit-codes.js';
 import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
 import { checkRunFolder } from './run-folder.js';
+import { DEFAULT_ATTENTION_UNITS, POOLING_KINDS, type Pooling } from '../model/types.js';
 
 /** `MIN,MAX` in dB, MIN <= MAX. */
 function snrRange(value: string): [number, number] {
@@ -58,7 +59,8 @@ interface TrainCliOptions {
   seed: number;
   units: number[];
   hidden: number;
-  pooling: 'mean' | 'last';
+  pooling: Pooling;
+  attentionUnits: number;
   dropout: number;
   resume: boolean;
   force: boolean;
@@ -116,7 +118,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
     .option('--units <list>', 'LSTM units per direction for each stacked layer', intList('--units'), [64, 64])
     .option('--hidden <n>', 'hidden dense units (0 = none)', nonNegativeInt('--hidden'), 64)
-    .option('--pooling <kind>', 'mean or last', oneOf('--pooling', ['mean', 'last'] as const), 'mean')
+    .option('--pooling <kind>', 'how the LSTM outputs over time become one vector: mean, last or attention (learned weights per frame; with --init-from a mean-pooled model, attention is added keeping its function)', oneOf('--pooling', POOLING_KINDS), 'mean')
+    .option('--attention-units <n>', 'tanh units of the attention scorer (--pooling attention)', positiveInt('--attention-units'), DEFAULT_ATTENTION_UNITS)
     .option('--dropout <rate>', 'dropout during training', numberIn('--dropout', 0, 0.9), 0.1)
     .option('--resume', 'continue an interrupted run from RUN_DIR/last.ckpt')
     .option('--force', 'replace the run already in --out (its checkpoints are overwritten)')
@@ -161,6 +164,7 @@ export function registerTrainCommand(program: Command): void {
           lstmUnits: opts.units,
           hiddenUnits: opts.hidden,
           pooling: opts.pooling,
+          attentionUnits: opts.attentionUnits,
           dropout: opts.dropout,
           resume: opts.resume === true,
           limitPerSplit: opts.limit,

@@ -82,6 +82,10 @@ function weightArrays(w: ModelWeights): NamedArray[] {
     out.push({ name: `${prefix}/kernel`, shape: [d.inDim, d.outDim], data: d.kernel });
     out.push({ name: `${prefix}/bias`, shape: [d.outDim], data: d.bias });
   };
+  if (w.attention) {
+    dense('attention/projection', w.attention.projection);
+    dense('attention/score', w.attention.score);
+  }
   if (w.hidden) dense('hidden', w.hidden);
   dense('output', w.output);
   return out;
@@ -109,7 +113,8 @@ function weightsFromArrays(manifest: ModelManifest, byName: Map<string, NamedArr
     const kernel = get(`${prefix}/kernel`);
     return { inDim: kernel.shape[0]!, outDim: kernel.shape[1]!, kernel: kernel.data, bias: get(`${prefix}/bias`).data };
   };
-  return { architecture: arch, lstm, hidden: arch.hiddenUnits > 0 ? dense('hidden') : null, output: dense('output') };
+  const attention = arch.pooling === 'attention' ? { projection: dense('attention/projection'), score: dense('attention/score') } : null;
+  return { architecture: arch, lstm, hidden: arch.hiddenUnits > 0 ? dense('hidden') : null, output: dense('output'), ...(attention ? { attention } : {}) };
 }
 
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {

@@ -29,6 +29,8 @@ class LastFramePooling extends tf.layers.Layer {
 
 /** A LayersModel [batch, inputFrames, inputDim] -> logits [batch, numClasses] (no softmax). */
 export function buildLayersModel(arch: ModelArchitecture): tf.LayersModel {
+  // Attention pooling is checked against the float64 reference instead (test/attention-pooling).
+  if (arch.pooling === 'attention') throw new RangeError('buildLayersModel: no tf.layers baseline for attention pooling');
   const model = tf.sequential();
   arch.lstmUnits.forEach((units, n) => {
     model.add(

@@ -1,13 +1,13 @@
 /**
  * The classifier network in TensorFlow.js: stacked bidirectional LSTM layers (fast-lstm.ts),
- * mean or last pooling, an optional ReLU hidden dense layer and the output dense layer, exactly
+ * mean, last or attention pooling, an optional ReLU hidden dense layer and the output dense layer, exactly
  * the forward pass documented on `ModelWeights` (model/types.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../util/random.js';
 import { glorotUniform, lstmBias, orthogonal } from './init.js';
 import { bidirectionalLstm, type LstmParams } from './lstm/fast-lstm.js';
-import type { BiLstmLayerWeights, DenseWeights, LstmDirectionWeights, ModelArchitecture, ModelWeights } from './types.js';
+import { POOLING_KINDS, type AttentionWeights, type BiLstmLayerWeights, type DenseWeights, type LstmDirectionWeights, type ModelArchitecture, type ModelWeights } from './types.js';
 
 export class ModelWeightsError extends TypeError {
   constructor(message: string) {
@@ -37,7 +37,8 @@ function checkArchitecture(a: ModelArchitecture): void {
   if (!Array.isArray(a.lstmUnits) || a.lstmUnits.length < 1) throw new RangeError('architecture.lstmUnits must list at least one layer');
   a.lstmUnits.forEach((u, i) => positive(`lstmUnits[${i}]`, u));
   if (!Number.isInteger(a.hiddenUnits) || a.hiddenUnits < 0) throw new RangeError(`architecture.hiddenUnits must be an integer >= 0, got ${a.hiddenUnits}`);
-  if (a.pooling !== 'mean' && a.pooling !== 'last') throw new RangeError(`architecture.pooling must be 'mean' or 'last', got '${String(a.pooling)}'`);
+  if (!POOLING_KINDS.includes(a.pooling)) throw new RangeError(`architecture.pooling must be one of ${POOLING_KINDS.join(', ')}, got '${String(a.pooling)}'`);
+  if (a.pooling === 'attention') positive('attentionUnits', a.attentionUnits ?? 0);
   if (!(a.dropout >= 0 && a.dropout < 1)) throw new RangeError(`architecture.dropout must be in [0, 1), got ${a.dropout}`);
 }
 
@@ -58,6 +59,7 @@ let instanceCount = 0;
 export class BiLstmClassifier {
   readonly architecture: ModelArchitecture;
   private readonly lstm: { forward: LstmVariables; backward: LstmVariables }[];
+  private readonly attention: { projection: DenseVariables; score: DenseVariables } | null;
   private readonly hidden: DenseVariables | null;
   private readonly output: DenseVariables;
 
@@ -96,6 +98,10 @@ export class BiLstmClassifier {
       return { kernel: variable2d(d.kernel, inDim, outDim, `${prefix}/${field}/kernel`), bias: variable1d(d.bias, `${prefix}/${field}/bias`) };
     };
     const pooledDim = 2 * a.lstmUnits[a.lstmUnits.length - 1]!;
+    if ((a.pooling === 'attention') !== Boolean(w.attention)) throw new ModelWeightsError(`attention is ${w.attention ? 'present' : 'absent'} but architecture.pooling is '${a.pooling}'`);
+    this.attention = w.attention
+      ? { projection: dense(w.attention.projection, 'attention/projection', pooledDim, a.attentionUnits!), score: dense(w.attention.score, 'attention/score', a.attentionUnits!, 1) }
+      : null;
     if ((a.hiddenUnits > 0) !== (w.hidden !== null)) throw new ModelWeightsError(`hidden is ${w.hidden ? 'present' : 'null'} but architecture.hiddenUnits is ${a.hiddenUnits}`);
     this.hidden = w.hidden ? dense(w.hidden, 'hidden', pooledDim, a.hiddenUnits) : null;
     this.output = dense(w.output, 'output', a.hiddenUnits > 0 ? a.hiddenUnits : pooledDim, a.numClasses);
@@ -117,9 +123,10 @@ export class BiLstmClassifier {
       inputDim = 2 * units;
     }
     const dense = (inDim: number, outDim: number): DenseWeights => ({ inDim, outDim, kernel: glorotUniform(rng, inDim, outDim), bias: new Float32Array(outDim) });
+    const attention: AttentionWeights | null = arch.pooling === 'attention' ? { projection: dense(inputDim, arch.attentionUnits!), score: dense(arch.attentionUnits!, 1) } : null;
     const hidden = arch.hiddenUnits > 0 ? dense(inputDim, arch.hiddenUnits) : null;
     const output = dense(arch.hiddenUnits > 0 ? arch.hiddenUnits : inputDim, arch.numClasses);
-    return new BiLstmClassifier({ architecture: arch, lstm, hidden, output });
+    return new BiLstmClassifier({ architecture: arch, lstm, hidden, output, attention });
   }
 
   static fromWeights(w: ModelWeights): BiLstmClassifier {
@@ -131,6 +138,7 @@ export class BiLstmClassifier {
     for (const layer of this.lstm) {
       for (const d of [layer.forward, layer.backward]) vars.push(d.kernel, d.recurrentKernel, d.bias);
     }
+    if (this.attention) vars.push(this.attention.projection.kernel, this.attention.projection.bias, this.attention.score.kernel, this.attention.score.bias);
     if (this.hidden) vars.push(this.hidden.kernel, this.hidden.bias);
     vars.push(this.output.kernel, this.output.bias);
     return vars;
@@ -151,6 +159,7 @@ export class BiLstmClassifier {
       })),
       hidden: this.hidden ? dense(this.hidden) : null,
       output: dense(this.output),
+      ...(this.attention ? { attention: { projection: dense(this.attention.projection), score: dense(this.attention.score) } } : {}),
     };
   }
 
@@ -197,6 +206,13 @@ export class BiLstmClassifier {
       let pooled: tf.Tensor2D;
       if (a.pooling === 'mean') {
         pooled = tf.mean(h, 1) as tf.Tensor2D;
+      } else if (this.attention) {
+        const { projection, score } = this.attention;
+        const frameVectors = tf.reshape(h, [batch * frames, width]) as tf.Tensor2D;
+        const projected = tf.tanh(tf.add(tf.matMul(frameVectors, projection.kernel), projection.bias)) as tf.Tensor2D;
+        const scores = tf.reshape(tf.add(tf.matMul(projected, score.kernel), score.bias), [batch, frames]);
+        const frameWeights = tf.expandDims(tf.softmax(scores), 2);
+        pooled = tf.sum(tf.mul(h, frameWeights), 1) as tf.Tensor2D;
       } else {
         const half = width / 2;
         const forwardLast = tf.reshape(tf.slice(h, [0, frames - 1, 0], [batch, 1, half]), [batch, half]);

@@ -117,7 +117,7 @@ function softmax(z: ArrayLike<number>): Float64Array {
 
 /**
  * The whole classifier on one clip `features` [T * F] (the forward pass documented on
- * `ModelWeights`): stacked bidirectional LSTMs, mean or last pooling, optional ReLU hidden layer,
+ * `ModelWeights`): stacked bidirectional LSTMs, mean, last or attention pooling, optional ReLU hidden layer,
  * output layer, softmax(logits / temperature).
  */
 export function referenceForward(
@@ -155,6 +155,15 @@ export function referenceForward(
   if (pooling === 'mean') {
     for (let t = 0; t < frames; t++) for (let k = 0; k < dim; k++) pooled[k]! += sequence[t * dim + k]!;
     for (let k = 0; k < dim; k++) pooled[k]! /= frames;
+  } else if (pooling === 'attention') {
+    if (!w.attention) throw new RangeError('reference-lstm: attention pooling without attention weights');
+    const scores = new Float64Array(frames);
+    for (let t = 0; t < frames; t++) {
+      const frame = Float64Array.from({ length: dim }, (_, k) => sequence[t * dim + k]!);
+      scores[t] = dense(w.attention.score, dense(w.attention.projection, frame).map(Math.tanh))[0]!;
+    }
+    const weights = softmax(scores);
+    for (let t = 0; t < frames; t++) for (let k = 0; k < dim; k++) pooled[k]! += weights[t]! * sequence[t * dim + k]!;
   } else {
     const u = dim / 2;
     // The forward direction's final state is at the last frame; the backward one's at frame 0.

@@ -25,14 +25,17 @@ import { describeBackend, initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
 import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, BEST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
 import { calibrate, expectedCalibrationError, softmaxRows } from './calibration.js';
-import type { ModelArchitecture, ModelManifest, ModelWeights } from './types.js';
+import { DEFAULT_ATTENTION_UNITS, type ModelArchitecture, type ModelManifest, type ModelWeights, type Pooling } from './types.js';
+import { withAttentionPooling } from './attention-init.js';
 import { widenWeights, type WiderShape } from './widen.js';
 import { readTrainingFolders, trainShareOf, type TrainingFolderOptions } from './training-folders.js';
 
 export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions {
   lstmUnits: number[];
   hiddenUnits: number;
-  pooling: 'mean' | 'last';
+  pooling: Pooling;
+  /** Tanh units of the attention scorer (pooling 'attention'; default {@link DEFAULT_ATTENTION_UNITS}). */
+  attentionUnits?: number;
   dropout: number;
   cacheDir?: string;
   features?: FeatureConfig;
@@ -109,13 +112,17 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const validation = bySplit.validation.length > 0 ? await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log) : null;
     const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
 
-    const init = o.initFrom ? await initialWeightsFrom(o.initFrom, labels, config, o.widenInit ? { lstmUnits: o.lstmUnits, hiddenUnits: o.hiddenUnits, seed: o.seed } : null, o.log) : null;
+    const attentionUnits = o.attentionUnits ?? DEFAULT_ATTENTION_UNITS;
+    const init = o.initFrom
+      ? await initialWeightsFrom(o.initFrom, labels, config, o.widenInit ? { lstmUnits: o.lstmUnits, hiddenUnits: o.hiddenUnits, seed: o.seed } : null, o.pooling === 'attention' ? { attentionUnits, seed: o.seed } : null, o.log)
+      : null;
     const transfer = o.transferFrom ? transferredArchitecture(o.transferFrom.weights, config, labels.length, o.dropout) : null;
     const architecture: ModelArchitecture = init ? { ...init.architecture, dropout: o.dropout } : transfer ?? {
       inputFrames: framesFor(config, config.clipLengthSamples),
       inputDim: featureDim(config),
       lstmUnits: o.lstmUnits,
       pooling: o.pooling,
+      ...(o.pooling === 'attention' ? { attentionUnits } : {}),
       hiddenUnits: o.hiddenUnits,
       numClasses: labels.length,
       dropout: o.dropout,
@@ -145,7 +152,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     if (init) model.setWeights({ ...init, architecture });
     if (o.transferFrom) {
       const fresh = model.toWeights();
-      model.setWeights({ ...fresh, lstm: o.transferFrom.weights.lstm, hidden: o.transferFrom.weights.hidden });
+      model.setWeights({ ...fresh, lstm: o.transferFrom.weights.lstm, hidden: o.transferFrom.weights.hidden, ...(o.transferFrom.weights.attention ? { attention: o.transferFrom.weights.attention } : {}) });
       o.log(`transfer learning from ${o.transferFrom.source}: its ${architecture.lstmUnits.length} LSTM layers${architecture.hiddenUnits > 0 ? ' and hidden layer' : ''}, a new output layer for ${labels.length} labels`);
     }
     const { state } = await trainClassifier(model, manifest, train, validation, o);
@@ -210,6 +217,7 @@ async function initialWeightsFrom(
   labels: string[],
   config: FeatureConfig,
   widen: (WiderShape & { seed: number }) | null,
+  attention: { attentionUnits: number; seed: number } | null,
   log: (line: string) => void,
 ): Promise<ModelWeights> {
   const file = path.endsWith('.ckpt') || path.endsWith('.onnx') ? path : join(path, BEST_CHECKPOINT);
@@ -217,12 +225,17 @@ async function initialWeightsFrom(
   if (manifest.labels.join(',') !== labels.join(',')) throw new Error(`--init-from ${file}: its labels (${manifest.labels.join(' ')}) are not this task's (${labels.join(' ')})`);
   if (JSON.stringify(manifest.features) !== JSON.stringify(config)) throw new Error(`--init-from ${file}: its feature configuration differs from this run's`);
   const correction = manifest.training.priorCorrection;
-  const start = correction ? withoutPriorCorrection(weights, correction) : weights;
-  if (widen === null) return start;
-  const before = `${start.architecture.lstmUnits.join('x')} units, hidden ${start.architecture.hiddenUnits}`;
-  const widened = widenWeights(start, widen, widen.seed);
-  log(`widened ${file} from ${before} to ${widened.architecture.lstmUnits.join('x')} units, hidden ${widened.architecture.hiddenUnits} (new units' outputs start at zero weight: the same function)`);
-  return widened;
+  let start = correction ? withoutPriorCorrection(weights, correction) : weights;
+  if (widen !== null) {
+    const before = `${start.architecture.lstmUnits.join('x')} units, hidden ${start.architecture.hiddenUnits}`;
+    start = widenWeights(start, widen, widen.seed);
+    log(`widened ${file} from ${before} to ${start.architecture.lstmUnits.join('x')} units, hidden ${start.architecture.hiddenUnits} (new units' outputs start at zero weight: the same function)`);
+  }
+  if (attention !== null && start.architecture.pooling !== 'attention') {
+    start = withAttentionPooling(start, attention.attentionUnits, attention.seed);
+    log(`added attention pooling (${attention.attentionUnits} tanh units) to ${file}'s mean pooling; its scores start at zero, so every frame weighs the same: the same function`);
+  }
+  return start;
 }
 
 /**

@@ -7,6 +7,10 @@ import type { AugmentConfig } from '../datasets/augment.js';
 import type { PriorCorrection } from './prior-correction.js';
 import type { CalibrationWeighting } from './calibration.js';
 
+export type Pooling = 'mean' | 'last' | 'attention';
+export const POOLING_KINDS: readonly Pooling[] = ['mean', 'last', 'attention'];
+export const DEFAULT_ATTENTION_UNITS = 32;
+
 /** A stacked bidirectional LSTM classifier over feature frames. */
 export interface ModelArchitecture {
   /** Frames per input window (T) and features per frame (F). */
@@ -15,7 +19,9 @@ export interface ModelArchitecture {
   /** Units per direction of each stacked bidirectional LSTM layer (>= 2 layers). */
   lstmUnits: number[];
   /** How the last LSTM layer's sequence becomes one vector. */
-  pooling: 'mean' | 'last';
+  pooling: Pooling;
+  /** Units of the attention scorer's tanh layer (pooling 'attention' only). */
+  attentionUnits?: number;
   /** Hidden dense layer (ReLU) size before the classifier, or 0 for none. */
   hiddenUnits: number;
   numClasses: number;
@@ -53,7 +59,11 @@ export interface DenseWeights {
  * All weights of a classifier. The forward pass:
  *   h0 = input [batch, T, F]
  *   for each layer: h = concat(forwardLSTM(h), reverse(backwardLSTM(reverse(h)))) on the feature axis
- *   pooled = mean over time of h, or (pooling 'last') concat(forward h at t=T-1, backward h at t=0)
+ *   pooled = mean over time of h, or (pooling 'last') concat(forward h at t=T-1, backward h at t=0),
+ *            or (pooling 'attention', feed-forward attention of Raffel & Ellis 2015):
+ *              e_t = tanh(h_t * projection.kernel + projection.bias) * score.kernel + score.bias
+ *              pooled = sum over t of softmax_t(e)_t * h_t
+ *            (a zero score kernel gives every frame the same weight: mean pooling exactly)
  *   if hidden: pooled = relu(pooled * hidden.kernel + hidden.bias)
  *   logits = pooled * output.kernel + output.bias;  probabilities = softmax(logits / temperature)
  */
@@ -62,6 +72,14 @@ export interface ModelWeights {
   lstm: BiLstmLayerWeights[];
   hidden: DenseWeights | null;
   output: DenseWeights;
+  /** Present exactly when architecture.pooling is 'attention'. */
+  attention?: AttentionWeights | null;
+}
+
+/** The attention scorer: a tanh layer [2U -> attentionUnits], then one score per frame [attentionUnits -> 1]. */
+export interface AttentionWeights {
+  projection: DenseWeights;
+  score: DenseWeights;
 }
 
 /** The training split's on-the-fly augmentation and data weighting, recorded in the manifest. */

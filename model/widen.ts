@@ -81,6 +81,7 @@ function widenDirection(
  */
 export function widenWeights(weights: ModelWeights, shape: WiderShape, seed: number): ModelWeights {
   const a = weights.architecture;
+  if (a.pooling === 'attention') throw new WidenError('an attention-pooled model cannot be widened: widen the mean-pooled model, then add attention (--pooling attention)');
   if (shape.lstmUnits.length !== a.lstmUnits.length) {
     throw new WidenError(`the model has ${a.lstmUnits.length} LSTM layers, asked for ${shape.lstmUnits.length} (--units ${shape.lstmUnits.join(',')})`);
   }

@@ -145,6 +145,16 @@ test('--train-fraction keeps a share of training speakers; the prior correction 
     assert.ok(maxDiff(onnxStart.weights.lstm[0]!.forward.kernel, last.weights.lstm[0]!.forward.kernel) < 1e-4);
     const onnxOffset = onnxStart.weights.output.bias[0]! - last.weights.output.bias[0]!;
     assert.ok(maxDiff(onnxStart.weights.output.bias.map((b) => b - onnxOffset), last.weights.output.bias) < 1e-4, 'prior correction taken out of the ONNX weights too');
+
+    // --pooling attention on a mean-pooled start adds the scorer and keeps every trained layer.
+    const attentionLines: string[] = [];
+    const withAttention = await runTrainJob({ ...options(false, attentionLines), runDir: join(dir, 'tuned-attention'), initFrom: onnxPath, pooling: 'attention', attentionUnits: 3, learningRate: 1e-6, priorCorrection: 0 });
+    assert.equal(withAttention.manifest.architecture.pooling, 'attention');
+    assert.equal(withAttention.manifest.architecture.attentionUnits, 3);
+    assert.ok(attentionLines.some((l) => l.startsWith('added attention pooling (3 tanh units)')), attentionLines.join('\n'));
+    const attentionStart = await loadCheckpoint(join(dir, 'tuned-attention', 'best.ckpt'));
+    assert.equal(attentionStart.weights.attention!.projection.outDim, 3);
+    assert.ok(maxDiff(attentionStart.weights.lstm[0]!.forward.kernel, last.weights.lstm[0]!.forward.kernel) < 1e-4);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -187,6 +187,23 @@ test('the shipped model end to end on generated signals, and its int8 variant', 
   await t.test('int8 passes onnx.checker.check_model(full_check=True)', { skip: check.skipped ?? false }, () => assert.deepEqual(check, { ok: true }));
 });
 
+test('an attention-pooled classifier end to end equals Meyda + the classifier, and its int8 variant stays close', async (t) => {
+  const base = fixtureManifest({ seed: 81 });
+  const manifest = { ...base, architecture: { ...base.architecture, pooling: 'attention' as const, attentionUnits: 8 } };
+  const classifier = buildOnnxModel(randomWeights(manifest.architecture, 81), manifest);
+  const e2e = composeEndToEnd(classifier);
+  const clips = parityWaveforms(8, 16000, 82);
+  assertParity(await verifyEndToEnd(e2e, classifier, clips, 'meyda'), 'attention pooling');
+  const int8 = quantizeWeightsInt8(e2e);
+  const [pf, pq] = [await probabilities(e2e, clips), await probabilities(int8, clips)];
+  assert.ok(Math.max(...pf) - Math.min(...pf) > 0.05, 'probabilities barely vary');
+  let max = 0;
+  for (let i = 0; i < pf.length; i++) max = Math.max(max, Math.abs(pf[i]! - pq[i]!));
+  assert.ok(max < 0.05, `int8 moves probabilities by ${max}`);
+  const check = checked(int8, 'e2e-attention-int8.onnx');
+  await t.test('passes onnx.checker.check_model(full_check=True)', { skip: check.skipped ?? false }, () => assert.deepEqual(check, { ok: true }));
+});
+
 test('int8 quantization: every LSTM and Gemm weight becomes int8 behind DequantizeLinear, the front-end stays float', async () => {
   const classifier = classifierFor(DEFAULT_FEATURE_CONFIG, 52);
   const int8 = quantizeWeightsInt8(composeEndToEnd(classifier));

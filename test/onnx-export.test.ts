@@ -35,6 +35,8 @@ const ARCHITECTURES: { name: string; arch: ModelArchitecture; temperature: numbe
   { name: '3x16 last, hidden 12', arch: arch({ lstmUnits: [16, 16, 16], pooling: 'last', hiddenUnits: 12, numClasses: 4 }), temperature: 1 },
   { name: '32+16 last, no hidden', arch: arch({ inputFrames: 10, inputDim: 6, lstmUnits: [32, 16], pooling: 'last', numClasses: 3 }), temperature: 1.7 },
   { name: '8+16+8 mean, hidden 10', arch: arch({ inputFrames: 9, inputDim: 8, lstmUnits: [8, 16, 8], pooling: 'mean', hiddenUnits: 10, numClasses: 6 }), temperature: 0.6 },
+  { name: '2x8 attention (6 units), hidden 10', arch: arch({ lstmUnits: [8, 8], pooling: 'attention', attentionUnits: 6, hiddenUnits: 10 }), temperature: 0.8 },
+  { name: '16+8 attention (1 unit), no hidden', arch: arch({ inputFrames: 11, lstmUnits: [16, 8], pooling: 'attention', attentionUnits: 1, numClasses: 3 }), temperature: 1 },
 ];
 
 /**
@@ -75,12 +77,20 @@ function tfLayersForward(w: ModelWeights, clips: Float32Array[], temperature: nu
     clips.forEach((c, b) => batch.set(c, b * T * F));
     const seq = model.predict(tf.tensor3d(batch, [clips.length, T, F])) as tf.Tensor3D;
     const U = w.lstm[w.lstm.length - 1]!.units;
-    let pooled: tf.Tensor2D =
-      pooling === 'mean'
-        ? seq.mean<tf.Tensor2D>(1)
-        : tf.concat<tf.Tensor2D>([seq.slice([0, T - 1, 0], [-1, 1, U]).squeeze<tf.Tensor2D>([1]), seq.slice([0, 0, U], [-1, 1, U]).squeeze<tf.Tensor2D>([1])], 1);
     const denseLayer = (d: { inDim: number; outDim: number; kernel: Float32Array; bias: Float32Array }, v: tf.Tensor2D) =>
       tf.add(tf.matMul(v, tf.tensor2d(d.kernel, [d.inDim, d.outDim])), tf.tensor1d(d.bias)) as tf.Tensor2D;
+    let pooled: tf.Tensor2D;
+    if (pooling === 'mean') {
+      pooled = seq.mean<tf.Tensor2D>(1);
+    } else if (pooling === 'attention') {
+      // One clip at a time: score every frame, softmax over frames, weighted sum.
+      pooled = tf.stack(tf.unstack(seq).map((frames) => {
+        const scores = denseLayer(w.attention!.score, tf.tanh(denseLayer(w.attention!.projection, frames as tf.Tensor2D)));
+        return tf.matMul(tf.softmax(tf.transpose(scores)), frames as tf.Tensor2D).squeeze([0]);
+      })) as tf.Tensor2D;
+    } else {
+      pooled = tf.concat<tf.Tensor2D>([seq.slice([0, T - 1, 0], [-1, 1, U]).squeeze<tf.Tensor2D>([1]), seq.slice([0, 0, U], [-1, 1, U]).squeeze<tf.Tensor2D>([1])], 1);
+    }
     if (w.hidden) pooled = tf.relu(denseLayer(w.hidden, pooled));
     const logits = denseLayer(w.output, pooled);
     return { logits: logits.dataSync() as Float32Array, probabilities: tf.softmax(tf.div(logits, temperature)).dataSync() as Float32Array };

@@ -12,6 +12,8 @@
  *   pooling 'mean': ReduceMean over T -> [B,2U]
  *   pooling 'last': last layer's Y_h [2,B,U] (forward final state = frame T-1, backward final
  *                   state = frame 0) -> Transpose [B,2,U] -> Reshape [B,2U]
+ *   pooling 'attention': MatMul + Add + Tanh -> [T,B,A], MatMul + Add -> scores [T,B,1],
+ *                   Softmax over T, Mul with the sequence, ReduceSum over T -> [B,2U]
  *   optional Gemm + Relu, Gemm -> logits [B,C];  Div(temperature) -> Softmax -> probabilities [B,C]
  *
  * LSTM weights: tfjs stores kernel [F,4U] / recurrentKernel [U,4U] / bias [4U] in gate order
@@ -89,6 +91,9 @@ function checkConsistency(w: ModelWeights, manifest: ModelManifest): void {
   if (w.lstm.length === 0 || w.lstm.length !== arch.lstmUnits.length) {
     throw new OnnxExportError(`weights have ${w.lstm.length} LSTM layers, architecture ${arch.lstmUnits.length}`);
   }
+  if ((arch.pooling === 'attention') !== Boolean(w.attention)) {
+    throw new OnnxExportError(`attention weights are ${w.attention ? 'present' : 'missing'} for ${arch.pooling} pooling`);
+  }
   if (!(manifest.temperature > 0) || !Number.isFinite(manifest.temperature)) {
     throw new OnnxExportError(`manifest.temperature must be a positive number, got ${manifest.temperature}`);
   }
@@ -113,7 +118,7 @@ export function buildOnnxModel(w: ModelWeights, manifest: ModelManifest, options
     const weightW = g.floats(`${prefix}_W`, [2, 4 * U, layer.inputDim], concat(fwd.W, bwd.W));
     const weightR = g.floats(`${prefix}_R`, [2, 4 * U, U], concat(fwd.R, bwd.R));
     const weightB = g.floats(`${prefix}_B`, [2, 8 * U], concat(fwd.B, bwd.B));
-    const wantSequence = !isLast || arch.pooling === 'mean';
+    const wantSequence = !isLast || arch.pooling !== 'last';
     const outputs = [wantSequence ? `${prefix}_Y` : '', isLast && arch.pooling === 'last' ? `${prefix}_Y_h` : ''];
     while (outputs.length > 0 && outputs[outputs.length - 1] === '') outputs.pop();
     g.node('LSTM', prefix, [sequence, weightW, weightR, weightB], outputs, {
@@ -130,6 +135,16 @@ export function buildOnnxModel(w: ModelWeights, manifest: ModelManifest, options
   let pooled: string;
   if (arch.pooling === 'mean') {
     pooled = g.node('ReduceMean', 'mean_over_time', [sequence], ['pooled'], { axes: [0], keepdims: 0 });
+  } else if (arch.pooling === 'attention') {
+    const { projection: p, score: s } = w.attention!;
+    const projectedLinear = g.node('MatMul', 'attention_projection', [sequence, g.floats('attention_projection_kernel', [p.inDim, p.outDim], p.kernel)], ['attention_projected_linear']);
+    const projectedBiased = g.node('Add', 'attention_projection_bias_add', [projectedLinear, g.floats('attention_projection_bias', [p.outDim], p.bias)], ['attention_projected_biased']);
+    const projected = g.node('Tanh', 'attention_tanh', [projectedBiased], ['attention_projected']);
+    const scoresLinear = g.node('MatMul', 'attention_score', [projected, g.floats('attention_score_kernel', [s.inDim, s.outDim], s.kernel)], ['attention_scores_linear']);
+    const scores = g.node('Add', 'attention_score_bias_add', [scoresLinear, g.floats('attention_score_bias', [s.outDim], s.bias)], ['attention_scores']);
+    const frameWeights = g.node('Softmax', 'attention_softmax_over_time', [scores], ['attention_weights'], { axis: 0 });
+    const weighted = g.node('Mul', 'attention_weigh_frames', [sequence, frameWeights], ['attention_weighted']);
+    pooled = g.node('ReduceSum', 'attention_sum_over_time', [weighted, g.int64s('axis_time', [0])], ['pooled'], { keepdims: 0 });
   } else {
     const batchDir = g.node('Transpose', 'final_states_batch_major', [finalStates], ['final_states_batch_dir'], { perm: [1, 0, 2] });
     const keepBatch = g.int64s('shape_batch_flat', [0, -1]);

@@ -69,7 +69,10 @@ export function weightsFromOnnx(bytes: Uint8Array, file: string): { manifest: Mo
   const dense = (prefix: string, inDim: number, outDim: number): DenseWeights => ({
     inDim, outDim, kernel: get(`${prefix}_kernel`, inDim * outDim), bias: get(`${prefix}_bias`, outDim),
   });
+  const attention = arch.pooling === 'attention'
+    ? { projection: dense('attention_projection', inputDim, arch.attentionUnits ?? 0), score: dense('attention_score', arch.attentionUnits ?? 0, 1) }
+    : null;
   const hidden = arch.hiddenUnits > 0 ? dense('hidden', inputDim, arch.hiddenUnits) : null;
   const output = dense('output', arch.hiddenUnits > 0 ? arch.hiddenUnits : inputDim, arch.numClasses);
-  return { manifest, weights: { architecture: { ...arch, lstmUnits: [...arch.lstmUnits] }, lstm, hidden, output } };
+  return { manifest, weights: { architecture: { ...arch, lstmUnits: [...arch.lstmUnits] }, lstm, hidden, output, ...(attention ? { attention } : {}) } };
 }

@@ -44,7 +44,11 @@ export function randomModelWeights(arch: ModelArchitecture, seed: number, option
   });
   const hidden = arch.hiddenUnits > 0 ? dense(rng, inputDim, arch.hiddenUnits) : null;
   const output = dense(rng, hidden ? arch.hiddenUnits : inputDim, arch.numClasses, options.outputGain);
-  return { architecture: arch, lstm, hidden, output };
+  if (arch.pooling !== 'attention') return { architecture: arch, lstm, hidden, output };
+  const units = arch.attentionUnits!;
+  // A large score gain makes the frame weights far from uniform, so attention differs from mean pooling.
+  const attention = { projection: dense(rng, inputDim, units), score: dense(rng, units, 1, 4) };
+  return { architecture: arch, lstm, hidden, output, attention };
 }
 
 /** Unit-variance random clips, each [inputFrames * inputDim]. */
