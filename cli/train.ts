@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_AUGMENT_CONFIG, type AugmentConfig } from '../datasets/augment.js';
 import type { Task } from '../datasets/types.js';
@@ -61,6 +62,7 @@ interface TrainCliOptions {
   hidden: number;
   pooling: Pooling;
   attentionUnits: number;
+  trainers: number;
   dropout: number;
   resume: boolean;
   force: boolean;
@@ -120,6 +122,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--hidden <n>', 'hidden dense units (0 = none)', nonNegativeInt('--hidden'), 64)
     .option('--pooling <kind>', 'how the LSTM outputs over time become one vector: mean, last or attention (learned weights per frame; with --init-from a mean-pooled model, attention is added keeping its function)', oneOf('--pooling', POOLING_KINDS), 'mean')
     .option('--attention-units <n>', 'tanh units of the attention scorer (--pooling attention)', positiveInt('--attention-units'), DEFAULT_ATTENTION_UNITS)
+    .option('--trainers <n>', `threads that share each batch (data-parallel: gradients averaged every step; at most the ${availableParallelism()} cores here). The data augmentation also runs in a thread of its own`, positiveInt('--trainers'), 1)
     .option('--dropout <rate>', 'dropout during training', numberIn('--dropout', 0, 0.9), 0.1)
     .option('--resume', 'continue an interrupted run from RUN_DIR/last.ckpt')
     .option('--force', 'replace the run already in --out (its checkpoints are overwritten)')
@@ -143,6 +146,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--exclude-word <word>', 'leave out every clip of this word from all folders and splits, e.g. to start custom keywords from a model that never heard them (repeatable)', collect, [])
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder');
+      if (opts.trainers > availableParallelism()) throw new UsageError(`--trainers ${opts.trainers}: this machine has ${availableParallelism()} cores; more trainer threads than cores only slow each other down`);
       if (opts.widen === true && opts.initFrom === undefined) throw new UsageError('--widen grows the model given by --init-from: give --init-from too');
       await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
@@ -165,6 +169,7 @@ export function registerTrainCommand(program: Command): void {
           hiddenUnits: opts.hidden,
           pooling: opts.pooling,
           attentionUnits: opts.attentionUnits,
+          trainers: opts.trainers,
           dropout: opts.dropout,
           resume: opts.resume === true,
           limitPerSplit: opts.limit,

@@ -143,6 +143,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
         createdAt: new Date().toISOString(),
         command: o.command,
         augmentation: { config: augment, noiseFiles, repeat: Object.fromEntries(repeat) },
+        ...((o.trainers ?? 1) > 1 ? { trainers: o.trainers } : {}),
         ...(o.initFrom ? { initFrom: resolve(o.initFrom) } : {}),
         ...(o.transferFrom ? { transferFrom: o.transferFrom.source } : {}),
       },

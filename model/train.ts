@@ -16,6 +16,8 @@ import { createProgress } from '../util/progress.js';
 import { BiLstmClassifier } from './network.js';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord, type NamedArray, type TrainingState } from './checkpoint.js';
 import type { ModelManifest } from './types.js';
+import type { BackendName } from './backend.js';
+import { ParallelStepper } from './data-parallel.js';
 import { writeTrainingCurves } from './curves.js';
 
 export interface TrainLoopOptions {
@@ -32,6 +34,11 @@ export interface TrainLoopOptions {
   labelSmoothing: number;
   seed: number;
   resume: boolean;
+  /**
+   * Threads that share each step's batch (data-parallel, model/data-parallel.ts): this one and
+   * trainers - 1 worker threads; default 1.
+   */
+  trainers?: number;
   log: (line: string) => void;
 }
 
@@ -55,7 +62,7 @@ export function isEpochSource(data: TrainingData): data is EpochSource {
 /** Features and labels of one batch, in the order `indices[start..end)` gives. */
 type FeatureBlock = Pick<ExampleSet, 'x' | 'y' | 'frames' | 'dim'>;
 
-function batchTensors(set: FeatureBlock, indices: ArrayLike<number>, start: number, end: number, numClasses: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
+function batchArrays(set: FeatureBlock, indices: ArrayLike<number>, start: number, end: number): { xs: Float32Array; labels: Int32Array } {
   const clip = set.frames * set.dim;
   const size = end - start;
   const xs = new Float32Array(size * clip);
@@ -65,6 +72,12 @@ function batchTensors(set: FeatureBlock, indices: ArrayLike<number>, start: numb
     xs.set(set.x.subarray(n * clip, (n + 1) * clip), i * clip);
     labels[i] = set.y[n]!;
   }
+  return { xs, labels };
+}
+
+function batchTensors(set: FeatureBlock, indices: ArrayLike<number>, start: number, end: number, numClasses: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
+  const { xs, labels } = batchArrays(set, indices, start, end);
+  const size = end - start;
   return tf.tidy(() => ({
     x: tf.tensor3d(xs, [size, set.frames, set.dim]),
     y: tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D,
@@ -126,6 +139,7 @@ export async function trainClassifier(
   const lastPath = join(options.runDir, LAST_CHECKPOINT);
   const bestPath = join(options.runDir, BEST_CHECKPOINT);
   const optimizer = tf.train.adam(options.learningRate);
+  const trainers = options.trainers ?? 1;
   let state: TrainingState = { epoch: 0, bestEpoch: 0, bestValidationAccuracy: -1, epochsWithoutImprovement: 0, rngState: options.seed >>> 0, history: [], learningRate: options.learningRate };
 
   if (options.resume && existsSync(lastPath)) {
@@ -141,85 +155,81 @@ export async function trainClassifier(
     options.log(`resuming after epoch ${state.epoch} (${bestSoFar})`);
   }
 
-  const rng = SeededRandom.fromState(state.rngState);
-  const order = Array.from({ length: train.count }, (_, i) => i);
-  const stepsPerEpoch = Math.ceil(train.count / options.batchSize);
+  const stepper = await ParallelStepper.create(model, optimizer, trainers, tf.getBackend() as BackendName, options.labelSmoothing);
+  if (trainers > 1) options.log(`data-parallel: each batch of ${options.batchSize} split over ${trainers} trainer threads (this one and ${trainers - 1} worker${trainers > 2 ? 's' : ''}), gradients averaged every step`);
+  try {
+    const rng = SeededRandom.fromState(state.rngState);
+    const order = Array.from({ length: train.count }, (_, i) => i);
+    const stepsPerEpoch = Math.ceil(train.count / options.batchSize);
 
-  while (state.epoch < options.epochs && (!earlyStopping || state.epochsWithoutImprovement < options.patience)) {
-    const epoch = state.epoch + 1;
-    const started = Date.now();
-    let block: FeatureBlock = train as ExampleSet;
-    if (isEpochSource(train)) {
-      const x = await train.epochFeatures(epoch);
-      if (x.length !== train.count * train.frames * train.dim) throw new RangeError(`epoch ${epoch} training features have ${x.length} values, expected ${train.count * train.frames * train.dim}`);
-      block = { x, y: train.y, frames: train.frames, dim: train.dim };
-      const waited = (Date.now() - started) / 1000;
-      if (waited > DATA_WAIT_LOG_SECONDS) options.log(`epoch ${epoch}: waited ${waited.toFixed(2)}s for augmented training features`);
-    }
-    // Shuffle from the identity each epoch: a resumed run has no previous epoch's order to shuffle.
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    rng.shuffle(order);
-    const progress = createProgress(`epoch ${epoch}/${options.epochs}`, stepsPerEpoch);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      const start = step * options.batchSize;
-      const end = Math.min(train.count, start + options.batchSize);
-      const { x, y } = batchTensors(block, order, start, end, numClasses);
-      const dropoutSeed = rng.int(2 ** 31);
-      let batchCorrect = 0;
-      const loss = optimizer.minimize(
-        () => {
-          const logits = model.logits(x, true, dropoutSeed);
-          batchCorrect = tf.tidy(() => logits.argMax(-1).equal(y.argMax(-1)).sum().dataSync()[0]!);
-          return tf.losses.softmaxCrossEntropy(y, logits, undefined, options.labelSmoothing) as tf.Scalar;
-        },
-        true,
-        model.trainableVariables,
+    while (state.epoch < options.epochs && (!earlyStopping || state.epochsWithoutImprovement < options.patience)) {
+      const epoch = state.epoch + 1;
+      const started = Date.now();
+      let block: FeatureBlock = train as ExampleSet;
+      if (isEpochSource(train)) {
+        const x = await train.epochFeatures(epoch);
+        if (x.length !== train.count * train.frames * train.dim) throw new RangeError(`epoch ${epoch} training features have ${x.length} values, expected ${train.count * train.frames * train.dim}`);
+        block = { x, y: train.y, frames: train.frames, dim: train.dim };
+        const waited = (Date.now() - started) / 1000;
+        if (waited > DATA_WAIT_LOG_SECONDS) options.log(`epoch ${epoch}: waited ${waited.toFixed(2)}s for augmented training features`);
+      }
+      // Shuffle from the identity each epoch: a resumed run has no previous epoch's order to shuffle.
+      for (let i = 0; i < order.length; i++) order[i] = i;
+      rng.shuffle(order);
+      const progress = createProgress(`epoch ${epoch}/${options.epochs}`, stepsPerEpoch);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const start = step * options.batchSize;
+        const end = Math.min(train.count, start + options.batchSize);
+        const { xs, labels } = batchArrays(block, order, start, end);
+        const dropoutSeed = rng.int(2 ** 31);
+        const result = await stepper.step(xs, labels, block.frames, block.dim, numClasses, dropoutSeed);
+        lossSum += result.loss * (end - start);
+        correct += result.correct;
+        seen += end - start;
+        progress.update(step + 1, { loss: (lossSum / seen).toFixed(4), acc: ((100 * correct) / seen).toFixed(1) + '%' });
+      }
+      progress.stop();
+      const val = validation === null ? null : evaluateSet(model, validation, numClasses);
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: lossSum / Math.max(1, seen),
+        trainAccuracy: correct / Math.max(1, seen),
+        ...(val === null ? {} : { validationLoss: val.loss, validationAccuracy: val.accuracy }),
+        learningRate: state.learningRate,
+        seconds: (Date.now() - started) / 1000,
+      };
+      state.history.push(record);
+      state.epoch = epoch;
+      // Without validation the latest epoch is the best one there is.
+      const improved = val === null || val.accuracy > state.bestValidationAccuracy;
+      if (improved) {
+        if (val !== null) state.bestValidationAccuracy = val.accuracy;
+        state.bestEpoch = epoch;
+        state.epochsWithoutImprovement = 0;
+      } else {
+        state.epochsWithoutImprovement++;
+        state.learningRate *= options.plateauDecay;
+        setLearningRate(optimizer, state.learningRate);
+      }
+      state.rngState = rng.state;
+      options.log(
+        `epoch ${epoch}: loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | ` +
+          (val === null ? 'no validation' : `val loss ${val.loss.toFixed(4)} val acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}`) +
+          ` | ${record.seconds.toFixed(1)}s`,
       );
-      lossSum += loss!.dataSync()[0]! * (end - start);
-      correct += batchCorrect;
-      seen += end - start;
-      tf.dispose([x, y, loss!]);
-      progress.update(step + 1, { loss: (lossSum / seen).toFixed(4), acc: ((100 * correct) / seen).toFixed(1) + '%' });
+      const weights = model.toWeights();
+      const validationMetric: Record<string, number> = state.bestValidationAccuracy >= 0 ? { validationAccuracy: state.bestValidationAccuracy } : {};
+      const withMetrics: ModelManifest = { ...manifest, metrics: { ...manifest.metrics, ...validationMetric, bestEpoch: state.bestEpoch } };
+      withMetrics.training = { ...manifest.training, epochs: state.epoch };
+      if (improved) await saveCheckpoint(bestPath, { manifest: withMetrics, weights, optimizer: [], state: null });
+      await saveCheckpoint(lastPath, { manifest: withMetrics, weights, optimizer: await optimizerArrays(optimizer), state });
+      await writeTrainingCurves(join(options.runDir, 'training-curves.html'), state.history);
     }
-    progress.stop();
-    const val = validation === null ? null : evaluateSet(model, validation, numClasses);
-    const record: EpochRecord = {
-      epoch,
-      trainLoss: lossSum / Math.max(1, seen),
-      trainAccuracy: correct / Math.max(1, seen),
-      ...(val === null ? {} : { validationLoss: val.loss, validationAccuracy: val.accuracy }),
-      learningRate: state.learningRate,
-      seconds: (Date.now() - started) / 1000,
-    };
-    state.history.push(record);
-    state.epoch = epoch;
-    // Without validation the latest epoch is the best one there is.
-    const improved = val === null || val.accuracy > state.bestValidationAccuracy;
-    if (improved) {
-      if (val !== null) state.bestValidationAccuracy = val.accuracy;
-      state.bestEpoch = epoch;
-      state.epochsWithoutImprovement = 0;
-    } else {
-      state.epochsWithoutImprovement++;
-      state.learningRate *= options.plateauDecay;
-      setLearningRate(optimizer, state.learningRate);
-    }
-    state.rngState = rng.state;
-    options.log(
-      `epoch ${epoch}: loss ${record.trainLoss.toFixed(4)} acc ${(100 * record.trainAccuracy).toFixed(2)}% | ` +
-        (val === null ? 'no validation' : `val loss ${val.loss.toFixed(4)} val acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}`) +
-        ` | ${record.seconds.toFixed(1)}s`,
-    );
-    const weights = model.toWeights();
-    const validationMetric: Record<string, number> = state.bestValidationAccuracy >= 0 ? { validationAccuracy: state.bestValidationAccuracy } : {};
-    const withMetrics: ModelManifest = { ...manifest, metrics: { ...manifest.metrics, ...validationMetric, bestEpoch: state.bestEpoch } };
-    withMetrics.training = { ...manifest.training, epochs: state.epoch };
-    if (improved) await saveCheckpoint(bestPath, { manifest: withMetrics, weights, optimizer: [], state: null });
-    await saveCheckpoint(lastPath, { manifest: withMetrics, weights, optimizer: await optimizerArrays(optimizer), state });
-    await writeTrainingCurves(join(options.runDir, 'training-curves.html'), state.history);
+  } finally {
+    await stepper.close();
   }
   optimizer.dispose();
   const best = await loadCheckpoint(bestPath);

@@ -115,6 +115,8 @@ export interface ModelManifest {
     priorCorrection?: PriorCorrection;
     /** How the validation clips were weighed when the temperature was fitted (absent: every clip once). */
     temperatureFit?: CalibrationWeighting;
+    /** Threads that shared each batch (data-parallel training; absent: one). */
+    trainers?: number;
     /** Checkpoint the run was fine-tuned from (absent: random initialisation). */
     initFrom?: string;
     /** Model whose LSTM and hidden layers a custom-keyword model started from (transfer learning). */

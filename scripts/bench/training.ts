@@ -12,6 +12,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../model/backend.js';
 import { buildLayersModel, setLayersWeights } from '../../model/layers-baseline.js';
 import { BiLstmClassifier } from '../../model/network.js';
+import { ParallelStepper } from '../../model/data-parallel.js';
+import type { BackendName } from '../../model/backend.js';
+import { cpus } from 'node:os';
 import type { ModelArchitecture } from '../../model/types.js';
 import { SeededRandom } from '../../util/random.js';
 
@@ -77,6 +80,29 @@ async function benchFast(warmup: number, steps: number): Promise<number> {
   }
 }
 
+/** Median ms per step of the training loop's stepper on `trainers` threads (model/data-parallel.ts). */
+async function benchParallel(trainers: number, warmup: number, steps: number): Promise<number> {
+  const model = BiLstmClassifier.create(ARCH, 1);
+  const optimizer = tf.train.adam(1e-3);
+  const stepper = await ParallelStepper.create(model, optimizer, trainers, tf.getBackend() as BackendName, 0.05);
+  const rng = new SeededRandom(2);
+  const xs = Float32Array.from({ length: BATCH * ARCH.inputFrames * ARCH.inputDim }, () => 2 * rng.next() - 1);
+  const labels = Int32Array.from({ length: BATCH }, () => rng.int(ARCH.numClasses));
+  const times: number[] = [];
+  try {
+    for (let n = 0; n < warmup + steps; n++) {
+      const start = process.hrtime.bigint();
+      await stepper.step(xs, labels, ARCH.inputFrames, ARCH.inputDim, ARCH.numClasses, n);
+      if (n >= warmup) times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return median(times);
+  } finally {
+    await stepper.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
 function benchTorch(steps: number): { msPerStep: number; threads: number } | null {
   const script = path.join(repoRoot, 'scripts/torch_lstm_bench.py');
   if (!existsSync('/usr/bin/python3') || !existsSync(script)) return null;
@@ -100,6 +126,13 @@ export async function benchTraining(report: (line: string) => void): Promise<voi
     results[`${backend}/fast`] = fast;
     report(`${line(`fast LSTM (${backend})`, fast)}  ${(baseline / fast).toFixed(1)}x faster than baseline`);
     results[`${backend}/baseline`] = baseline;
+    if (backend === 'wasm') {
+      // The training loop's own stepper, one thread and then the batch split over two.
+      const one = await benchParallel(1, 2, 8);
+      report(line('training loop, 1 trainer thread (wasm)', one));
+      const two = await benchParallel(2, 2, 8);
+      report(`${line('training loop, 2 trainer threads (wasm)', two)}  ${(one / two).toFixed(2)}x the samples/s of 1 thread (${cpus().length} cores)`);
+    }
   }
   const torch = benchTorch(6);
   if (torch === null) {
