@@ -187,6 +187,11 @@ export class ParallelStepper {
       return { gradients: result.gradients.map((g) => tf.keep(g)), loss: result.loss, correct: result.correct };
     });
     const others = await Promise.all(remote);
+    if (this.peers.length === 0) {
+      this.optimizer.applyGradients(Object.fromEntries(variables.map((v, i) => [v.name, own.gradients[i]!])));
+      tf.dispose(own.gradients);
+      return { loss: own.loss, correct: own.correct };
+    }
     let loss = (own.loss * ownCount) / count;
     let correct = own.correct;
     const combined: tf.NamedTensorMap = {};

@@ -112,7 +112,7 @@ function benchTorch(steps: number): { msPerStep: number; threads: number } | nul
   return JSON.parse(run.stdout.trim().split('\n').pop()!) as { msPerStep: number; threads: number };
 }
 
-const line = (label: string, ms: number): string => `${label.padEnd(36)} ${ms.toFixed(0).padStart(6)} ms/step  ${((1000 * BATCH) / ms).toFixed(0).padStart(5)} samples/s`;
+const line = (label: string, ms: number): string => `${label.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms/step  ${((1000 * BATCH) / ms).toFixed(0).padStart(5)} samples/s`;
 
 export async function benchTraining(report: (line: string) => void): Promise<void> {
   report(`2x64 BiLSTM classifier, 49x40 input, 12 classes, batch ${BATCH}, adam; median ms per training step`);
