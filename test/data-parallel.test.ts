@@ -71,6 +71,28 @@ for (const arch of [
   });
 }
 
+test('steps on one and on two trainer threads leave no tensors behind', async () => {
+  const arch: ModelArchitecture = { inputFrames: 5, inputDim: 4, lstmUnits: [4], pooling: 'mean', hiddenUnits: 0, numClasses: 3, dropout: 0.1 };
+  const rng = new SeededRandom(8);
+  const xs = Float32Array.from({ length: 6 * 5 * 4 }, () => rng.next());
+  const labels = Int32Array.from({ length: 6 }, (_, i) => i % 3);
+  for (const trainers of [1, 2]) {
+    const model = BiLstmClassifier.create(arch, 1);
+    const optimizer = tf.train.adam(0.01);
+    const stepper = await ParallelStepper.create(model, optimizer, trainers, backend, 0);
+    try {
+      await stepper.step(xs, labels, 5, 4, 3, 0);
+      const after1 = tf.memory().numTensors;
+      for (let n = 1; n < 4; n++) await stepper.step(xs, labels, 5, 4, 3, n);
+      assert.equal(tf.memory().numTensors, after1, `${trainers} trainer(s): tensor count grew between steps`);
+    } finally {
+      await stepper.close();
+      optimizer.dispose();
+      model.dispose();
+    }
+  }
+});
+
 test('training on two trainer threads learns and resumes exactly', { timeout: 180_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kws-data-parallel-'));
   try {
