@@ -17,7 +17,7 @@ import { BiLstmClassifier } from './network.js';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord, type NamedArray, type TrainingState } from './checkpoint.js';
 import type { ModelManifest } from './types.js';
 import type { BackendName } from './backend.js';
-import { ParallelStepper } from './data-parallel.js';
+import { ParallelStepper, shardTensors } from './data-parallel.js';
 import { writeTrainingCurves } from './curves.js';
 
 export interface TrainLoopOptions {
@@ -77,11 +77,7 @@ function batchArrays(set: FeatureBlock, indices: ArrayLike<number>, start: numbe
 
 function batchTensors(set: FeatureBlock, indices: ArrayLike<number>, start: number, end: number, numClasses: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
   const { xs, labels } = batchArrays(set, indices, start, end);
-  const size = end - start;
-  return tf.tidy(() => ({
-    x: tf.tensor3d(xs, [size, set.frames, set.dim]),
-    y: tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D,
-  }));
+  return shardTensors(xs, labels, set.frames, set.dim, numClasses);
 }
 
 /** Loss and accuracy of a model on a whole set, in inference mode. */
