@@ -1,0 +1,83 @@
+/**
+ * A measurement, not a serving path: how much averaging several independently trained models would
+ * buy. Every clip of one split goes through each model's own Recognizer (its own front-end and
+ * temperature); the report gives each model's top-1 and closed-set accuracy and those of the mean of
+ * their probabilities, on the same clips.
+ *
+ *   node dist/scripts/ensemble-probe.js --data ../shared/data/speech_commands_v0.02_test_half --holdout --split test \
+ *     --model models/kws12/model.onnx --model runs/attention-scratch/model.onnx
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { holdoutSplitOptions, readSpeechCommands } from '../datasets/speech-commands.js';
+import { readAudio } from '../features/audio/index.js';
+import { closedSetPrediction, commandLabels, modelLabelFor } from '../evaluation/evaluate.js';
+import { Recognizer } from '../pipeline/recognizer.js';
+
+interface Score {
+  top1: number;
+  closedSet: number;
+}
+
+/** Top-1 and closed-set accuracy of per-clip probabilities (`probabilities[k][c]`, labels' order). */
+function scoreProbabilities(labels: readonly string[], truth: readonly string[], probabilities: readonly (readonly number[])[]): Score {
+  const commands = commandLabels(labels);
+  let top = 0;
+  let closedRight = 0;
+  let closedTotal = 0;
+  truth.forEach((label, k) => {
+    const p = probabilities[k]!;
+    const scores = Object.fromEntries(labels.map((l, c) => [l, p[c]!]));
+    let best = 0;
+    for (let c = 1; c < p.length; c++) if (p[c]! > p[best]!) best = c;
+    if (labels[best] === label) top++;
+    if (commands.includes(label)) {
+      closedTotal++;
+      if (closedSetPrediction(scores, commands) === label) closedRight++;
+    }
+  });
+  return { top1: top / truth.length, closedSet: closedTotal === 0 ? NaN : closedRight / closedTotal };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      split: { type: 'string', default: 'test' },
+      holdout: { type: 'boolean', default: false },
+      model: { type: 'string', multiple: true, default: [] },
+    },
+  });
+  if (!values.data || values.model.length < 2) throw new Error('usage: ensemble-probe --data DIR [--split S] [--holdout] --model A.onnx --model B.onnx [...]');
+  const recognizers = await Promise.all(values.model.map((m) => Recognizer.create(m)));
+  const labels = [...recognizers[0]!.labels];
+  for (const [i, r] of recognizers.entries()) {
+    if (r.labels.join() !== labels.join()) throw new Error(`${values.model[i]}: labels ${r.labels.join(',')} differ from ${values.model[0]}'s ${labels.join(',')}`);
+  }
+  const labelSet = new Set(labels);
+  const readOptions = { task: '12' as const, labels };
+  const dataset = await readSpeechCommands(resolve(values.data), values.holdout ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
+  const truth: string[] = [];
+  const perModel: number[][][] = recognizers.map(() => []);
+  for (const item of dataset.items) {
+    const label = item.split === values.split ? modelLabelFor(item, labelSet) : null;
+    if (label === null) continue;
+    let samples = (await readAudio(item.path)).samples;
+    if (item.slice) samples = samples.subarray(item.slice.offsetSamples, item.slice.offsetSamples + item.slice.lengthSamples);
+    for (const [m, recognizer] of recognizers.entries()) {
+      const [recognition] = await recognizer.recognizeFeatures(recognizer.frontEnd.modelInput(samples), 1);
+      perModel[m]!.push(labels.map((l) => recognition!.scores[l]!));
+    }
+    truth.push(label);
+  }
+  const mean = truth.map((_, k) => labels.map((_, c) => perModel.reduce((sum, p) => sum + p[k]![c]!, 0) / perModel.length));
+  const line = (name: string, s: Score): string => `${name}: top-1 ${(100 * s.top1).toFixed(2)}%, closed set ${(100 * s.closedSet).toFixed(2)}%`;
+  console.log(`${truth.length} clips of ${dataset.root} (${values.split}${values.holdout ? ', holdout re-split' : ''})`);
+  values.model.forEach((m, i) => console.log(line(m, scoreProbabilities(labels, truth, perModel[i]!))));
+  console.log(line(`mean of the ${values.model.length}`, scoreProbabilities(labels, truth, mean)));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
