@@ -166,7 +166,7 @@ export interface EvaluateOptions {
 }
 
 /** Keeps recently decoded files: silence clips are many slices of the same few noise recordings. */
-class AudioCache {
+export class AudioCache {
   readonly #entries = new Map<string, Promise<Float32Array>>();
   constructor(private readonly capacity: number) {}
 
@@ -180,7 +180,8 @@ class AudioCache {
   }
 }
 
-async function itemSamples(item: DatasetItem, cache: AudioCache): Promise<Float32Array> {
+/** The samples of a dataset item: its whole file, or its slice of it (checked to lie inside the file). */
+export async function itemSamples(item: DatasetItem, cache: AudioCache): Promise<Float32Array> {
   const samples = await cache.get(item.path);
   if (!item.slice) return samples;
   const { offsetSamples, lengthSamples } = item.slice;

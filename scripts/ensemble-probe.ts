@@ -10,8 +10,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { holdoutSplitOptions, readSpeechCommands } from '../datasets/speech-commands.js';
-import { readAudio } from '../features/audio/index.js';
-import { closedSetPrediction, commandLabels, modelLabelFor } from '../evaluation/evaluate.js';
+import { AudioCache, closedSetPrediction, commandLabels, itemSamples, modelLabelFor } from '../evaluation/evaluate.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 
 interface Score {
@@ -59,11 +58,11 @@ async function main(): Promise<void> {
   const dataset = await readSpeechCommands(resolve(values.data), values.holdout ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
   const truth: string[] = [];
   const perModel: number[][][] = recognizers.map(() => []);
+  const cache = new AudioCache(8);
   for (const item of dataset.items) {
     const label = item.split === values.split ? modelLabelFor(item, labelSet) : null;
     if (label === null) continue;
-    let samples = (await readAudio(item.path)).samples;
-    if (item.slice) samples = samples.subarray(item.slice.offsetSamples, item.slice.offsetSamples + item.slice.lengthSamples);
+    const samples = await itemSamples(item, cache);
     for (const [m, recognizer] of recognizers.entries()) {
       const [recognition] = await recognizer.recognizeFeatures(recognizer.frontEnd.modelInput(samples), 1);
       perModel[m]!.push(labels.map((l) => recognition!.scores[l]!));
