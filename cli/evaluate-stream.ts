@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { Split } from '../datasets/types.js';
 import { DEFAULT_STREAM_MINUTES, DEFAULT_STREAM_SECONDS, runEvaluateStream, STREAM_SPLITS } from '../evaluation/stream-evaluation.js';
-import { collect, oneOf, positiveInt } from './options.js';
+import { DEFAULT_HOP_MS, DEFAULT_SMOOTHING_MS } from '../pipeline/streaming/config.js';
+import { collect, numberIn, oneOf, positiveInt } from './options.js';
 import { defaultReportDir } from './report-dir.js';
 
 export { runEvaluateStream, sweepTable, type EvaluateStreamOptions, type StreamReport, type FalseAccept } from '../evaluation/stream-evaluation.js';
@@ -20,6 +21,8 @@ interface EvaluateStreamCliOptions {
   streamSeconds: number;
   saveThresholds: boolean;
   negatives: string[];
+  hopMs?: number;
+  smoothingMs?: number;
 }
 
 export function registerEvaluateStreamCommand(program: Command): void {
@@ -36,6 +39,8 @@ export function registerEvaluateStreamCommand(program: Command): void {
     .option('--stream-seconds <n>', 'length of each built stream', positiveInt('--stream-seconds'), DEFAULT_STREAM_SECONDS)
     .option('--report-dir <dir>', 'folder for stream-report.json and det-curve.html', defaultReportDir('evaluate-stream'))
     .option('--json', 'print the report as JSON instead of text', false)
+    .option('--hop-ms <n>', `detector evaluation period (default ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
+    .option('--smoothing-ms <n>', `detector moving average of the posteriors over this span (default ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
     .option('--negatives <dir>', 'also take other words (not the model\'s keywords) from this folder\'s same split (repeatable)', collect, [])
     .option('--save-thresholds', 'write the <= 1 FA/h operating point (one threshold, or per keyword where that misses fewer) into the model file as the defaults of kws listen and the demo (validation or train split only)', false)
     .action(async (opts: EvaluateStreamCliOptions) => {
@@ -52,6 +57,10 @@ export function registerEvaluateStreamCommand(program: Command): void {
         json: opts.json,
         saveThresholds: opts.saveThresholds,
         negatives: opts.negatives,
+        detector: {
+          ...(opts.hopMs !== undefined ? { hopMs: opts.hopMs } : {}),
+          ...(opts.smoothingMs !== undefined ? { smoothingMs: opts.smoothingMs } : {}),
+        },
       });
     });
 }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { readAudio } from '../features/audio/index.js';
 import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
-import { DEFAULT_HOP_MS, DEFAULT_REFRACTORY_MS, DEFAULT_THRESHOLD } from '../pipeline/streaming/config.js';
+import { DEFAULT_HOP_MS, DEFAULT_REFRACTORY_MS, DEFAULT_SMOOTHING_MS, DEFAULT_THRESHOLD } from '../pipeline/streaming/config.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import type { Detection, DetectorConfig } from '../pipeline/streaming/types.js';
 import { numberIn, positiveInt } from './options.js';
@@ -14,6 +14,7 @@ export interface ListenOptions {
   model?: string;
   json?: boolean;
   hopMs?: number;
+  smoothingMs?: number;
   threshold?: number;
   refractoryMs?: number;
 }
@@ -42,6 +43,7 @@ export async function runListen(file: string, options: ListenOptions = {}, out: 
   try {
     const config: Partial<DetectorConfig> = {};
     if (options.hopMs !== undefined) config.hopMs = options.hopMs;
+    if (options.smoothingMs !== undefined) config.smoothingMs = options.smoothingMs;
     if (options.threshold !== undefined) config.defaultThreshold = options.threshold;
     if (options.refractoryMs !== undefined) config.refractoryMs = options.refractoryMs;
     const detector = createNodeDetector(recognizer, config);
@@ -68,6 +70,7 @@ export function registerListenCommand(program: Command): void {
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
     .option('--json', 'one JSON object per line: label, score, start, end, fired (seconds)', false)
     .option('--hop-ms <n>', `model evaluation period (default ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
+    .option('--smoothing-ms <n>', `moving average of the posteriors over this span (default ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
     .option('--threshold <p>', `firing threshold on the smoothed posterior, for every keyword (default: the model's measured thresholds, else ${DEFAULT_THRESHOLD})`, numberIn('--threshold', 0, 1))
     .option('--refractory-ms <n>', `quiet period after a detection (default ${DEFAULT_REFRACTORY_MS})`, numberIn('--refractory-ms', 0, 3_600_000))
     .action(async (file: string, opts: ListenOptions) => {

@@ -80,6 +80,20 @@ test('listen command in a child process (registered on a commander program)', as
   const direct = collect();
   await runListen(wavPath, { model: modelPath, json: true, ...FIRING }, direct);
   assert.equal(stdout, direct.text);
+  // --smoothing-ms reaches the detector: the child's detections equal the direct call's with the same span,
+  // and differ from the default span's (the random model's near-uniform peaks are short).
+  const quick = { threshold: 0.09, refractoryMs: 0 };
+  const smoothed = await run(process.execPath, ['--input-type=module', '-e', entry, 'kws', 'listen', wavPath, '--model', modelPath, '--json', '--threshold', '0.09', '--refractory-ms', '0', '--smoothing-ms', '1000'], { cwd: repoRoot });
+  const directSmoothed = collect();
+  await runListen(wavPath, { model: modelPath, json: true, ...quick, smoothingMs: 1000 }, directSmoothed);
+  assert.equal(smoothed.stdout, directSmoothed.text);
+  const directDefault = collect();
+  await runListen(wavPath, { model: modelPath, json: true, ...quick }, directDefault);
+  assert.ok(smoothed.stdout.split('\n').length < directDefault.text.split('\n').length, 'a 1 s moving average fires less often than the default 300 ms');
+  await assert.rejects(
+    run(process.execPath, ['--input-type=module', '-e', entry, 'kws', 'listen', wavPath, '--smoothing-ms', '-5'], { cwd: repoRoot }),
+    (err: { stderr: string }) => /--smoothing-ms must be a number in \[0, 60000\]/.test(err.stderr),
+  );
   await assert.rejects(
     run(process.execPath, ['--input-type=module', '-e', entry, 'kws', 'listen', wavPath, '--threshold', '2'], { cwd: repoRoot }),
     (err: { stderr: string }) => /--threshold must be a number in \[0, 1\]/.test(err.stderr),
