@@ -231,6 +231,9 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       saved = operating.thresholds;
       const detection = {
         ...saved,
+        hopMs: detector.config.hopMs,
+        smoothingMs: detector.config.smoothingMs,
+        refractoryMs: detector.config.refractoryMs,
         chosenOn: { data: report.data, split: report.split, holdout: report.holdout, minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
         measured: { falseRejectRate: operating.measured.falseRejectRate, falseAcceptsPerHour: operating.measured.falseAcceptsPerHour, keywords: report.keywords },
       };
@@ -259,7 +262,8 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       }
       if (saved) {
         const perLabel = Object.entries(saved.thresholds).map(([l, t]) => `${l} ${t}`).join(', ');
-        out.write(`saved into ${modelPath} as its detection defaults: default ${saved.defaultThreshold}${perLabel ? `; ${perLabel}` : ''}\n`);
+        const timing = `hop ${detector.config.hopMs} ms, smoothing ${detector.config.smoothingMs} ms, refractory ${detector.config.refractoryMs} ms`;
+        out.write(`saved into ${modelPath} as its detection defaults: default ${saved.defaultThreshold}${perLabel ? `; ${perLabel}` : ''} (${timing})\n`);
       }
       out.write(`report: ${join(reportDir, 'stream-report.json')}, ${join(reportDir, 'det-curve.html')}\n`);
     }

@@ -161,6 +161,13 @@ export interface DetectionDefaults {
   defaultThreshold: number;
   /** Per-keyword thresholds that differ from defaultThreshold. */
   thresholds: Record<string, number>;
+  /**
+   * The detector timing the thresholds were measured with, which they only hold for (models saved
+   * before these were stored: the detector defaults, 100 / 300 / 1000 ms).
+   */
+  hopMs?: number;
+  smoothingMs?: number;
+  refractoryMs?: number;
   /** Where the thresholds were measured. */
   chosenOn: { data: string; split: string; holdout: boolean; minutes: number; seed: number; maxFalseAcceptsPerHour: number };
   /** What was measured there at these thresholds. */

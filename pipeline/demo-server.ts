@@ -344,9 +344,11 @@ export async function startModelDemo(options: ModelDemoOptions = {}): Promise<Mo
   const recognizer = await Recognizer.create(modelPath);
   try {
     // Validates the detector settings against the model's labels before any client connects.
-    createNodeDetector(recognizer, options.detectorConfig);
+    const resolved = createNodeDetector(recognizer, options.detectorConfig).config;
     const server = await startDemoServer({
       ...options,
+      // The hop the ready message announces: explicit, else the one the model's thresholds were measured with.
+      detectorConfig: { ...options.detectorConfig, hopMs: resolved.hopMs },
       modelPath,
       labels: recognizer.labels,
       createDetector: () => createNodeDetector(recognizer, options.detectorConfig),

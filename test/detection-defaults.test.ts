@@ -12,7 +12,7 @@ import { updateOnnxManifest } from '../model/onnx/manifest-file.js';
 import { readOnnxManifest } from '../model/onnx/metadata.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 import { createNodeDetector } from '../pipeline/streaming/node.js';
-import { DEFAULT_THRESHOLD } from '../pipeline/streaming/config.js';
+import { DEFAULT_HOP_MS, DEFAULT_REFRACTORY_MS, DEFAULT_SMOOTHING_MS, DEFAULT_THRESHOLD } from '../pipeline/streaming/config.js';
 import { runEvaluateStream } from '../cli/evaluate-stream.js';
 import type { DetectionDefaults } from '../model/types.js';
 import { toneClip, writeFixtureModel } from './recognizer-fixture.js';
@@ -63,6 +63,24 @@ test('updateOnnxManifest changes the manifest only: same outputs, new detection 
   await after.dispose();
 
   await assert.rejects(updateOnnxManifest(modelPath, (m) => ({ ...m, labels: [...m.labels].reverse() })), /may not change the labels/);
+});
+
+test('the detector timing stored with the thresholds is used, unless set explicitly', async () => {
+  const timed = join(dir, 'timed.onnx');
+  await writeFixtureModel(timed, { seed: 7 });
+  await updateOnnxManifest(timed, (m) => ({ ...m, detection: { ...detection, hopMs: 50, smoothingMs: 700, refractoryMs: 1500 } }));
+  const recognizer = await Recognizer.create(timed);
+  const stored = createNodeDetector(recognizer);
+  assert.deepEqual([stored.config.hopMs, stored.config.smoothingMs, stored.config.refractoryMs], [50, 700, 1500]);
+  assert.equal(stored.smoothingLength, Math.round(700 / stored.effectiveHopMs));
+  const explicit = createNodeDetector(recognizer, { smoothingMs: 200, hopMs: 100, refractoryMs: 0 });
+  assert.deepEqual([explicit.config.hopMs, explicit.config.smoothingMs, explicit.config.refractoryMs], [100, 200, 0]);
+  await recognizer.dispose();
+  // Thresholds saved before the timing was stored keep the defaults they were measured with.
+  const before = await Recognizer.create(modelPath);
+  const old = createNodeDetector(before);
+  assert.deepEqual([old.config.hopMs, old.config.smoothingMs, old.config.refractoryMs], [DEFAULT_HOP_MS, DEFAULT_SMOOTHING_MS, DEFAULT_REFRACTORY_MS]);
+  await before.dispose();
 });
 
 test('a model without measured thresholds keeps the detector defaults', async () => {

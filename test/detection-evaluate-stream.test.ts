@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { runEvaluateStream, type StreamReport } from '../cli/evaluate-stream.js';
 import { DEFAULT_SWEEP_THRESHOLDS } from '../evaluation/detection-metrics.js';
+import { readOnnxManifest } from '../model/onnx/metadata.js';
 import { SeededRandom } from '../util/random.js';
 import { toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
 
@@ -104,4 +105,17 @@ test('evaluate-stream --hop-ms and --smoothing-ms set the detector the streams a
   assert.equal(report.detector.smoothingMs, 500);
   assert.ok(report.detector.effectiveHopMs > 0 && report.detector.effectiveHopMs < 100, `effective hop ${report.detector.effectiveHopMs} ms: 50 ms on the frame grid, below the 100 ms default`);
   assert.equal(report.detector.smoothingLength, Math.round(500 / report.detector.effectiveHopMs));
+});
+
+test('evaluate-stream --save-thresholds stores the detector timing the thresholds were measured with', async () => {
+  const saved = join(dir, 'saved.onnx');
+  await copyFile(modelPath, saved);
+  const out = sink();
+  await runEvaluateStream({
+    data: dataDir, split: 'all', minutes: 1, streamSeconds: 30, modelPath: saved, seed: 4, reportDir: join(dir, 'report-save'), out, progress: false,
+    saveThresholds: true, detector: { smoothingMs: 600, refractoryMs: 1200 },
+  });
+  const detection = readOnnxManifest(await readFile(saved), saved).detection!;
+  assert.deepEqual([detection.hopMs, detection.smoothingMs, detection.refractoryMs], [100, 600, 1200]);
+  assert.match(out.text, /saved into .* \(hop 100 ms, smoothing 600 ms, refractory 1200 ms\)/);
 });

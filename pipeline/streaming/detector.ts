@@ -26,22 +26,27 @@ export interface DetectorModel {
   labels: readonly string[];
   features: FeatureConfig;
   architecture: { inputFrames: number; inputDim: number };
-  /** Thresholds measured for the model (manifest.detection); explicit config values win over them. */
-  detection?: { defaultThreshold: number; thresholds: Record<string, number> };
+  /** Thresholds measured for the model (manifest.detection) and the timing they were measured with; explicit config values win over them. */
+  detection?: { defaultThreshold: number; thresholds: Record<string, number>; hopMs?: number; smoothingMs?: number; refractoryMs?: number };
   /** What the scorer takes per window: 'features' [T, F] (default) or 'waveform' [clipLengthSamples]. */
   input?: 'features' | 'waveform';
 }
 
 /**
- * The detector config: explicit values, then the model's measured thresholds, then the defaults.
- * An explicit defaultThreshold sets every keyword without its own explicit threshold.
+ * The detector config: explicit values, then the model's measured thresholds and the timing they were
+ * measured with, then the defaults. An explicit defaultThreshold sets every keyword without its own
+ * explicit threshold.
  */
 export function configWithModelDefaults(model: DetectorModel, config: Partial<DetectorConfig>): Partial<DetectorConfig> {
-  if (!model.detection) return config;
-  const measured = config.defaultThreshold === undefined ? model.detection.thresholds : {};
+  const detection = model.detection;
+  if (!detection) return config;
+  const measured = config.defaultThreshold === undefined ? detection.thresholds : {};
   return {
     ...config,
-    defaultThreshold: config.defaultThreshold ?? model.detection.defaultThreshold,
+    hopMs: config.hopMs ?? detection.hopMs,
+    smoothingMs: config.smoothingMs ?? detection.smoothingMs,
+    refractoryMs: config.refractoryMs ?? detection.refractoryMs,
+    defaultThreshold: config.defaultThreshold ?? detection.defaultThreshold,
     thresholds: { ...measured, ...(config.thresholds ?? {}) },
   };
 }
