@@ -31,6 +31,8 @@ export interface CalibrateJobResult {
   previousTemperature: number;
   calibration: Calibration;
   validationClips: number;
+  /** Top-1 accuracy on those clips (the figure kws train selects its epoch by). */
+  validationAccuracy: number;
   droppedDetection: boolean;
   lines: string[];
 }
@@ -53,8 +55,9 @@ export async function runCalibrateJob(o: CalibrateJobOptions): Promise<Calibrate
   await initBackend();
   const model = BiLstmClassifier.fromWeights(weights);
   let logits: Float32Array;
+  let accuracy: number;
   try {
-    logits = evaluateSet(model, validation, labels.length).logits;
+    ({ logits, accuracy } = evaluateSet(model, validation, labels.length));
   } finally {
     model.dispose();
   }
@@ -68,5 +71,5 @@ export async function runCalibrateJob(o: CalibrateJobOptions): Promise<Calibrate
     metrics: { ...manifest.metrics, validationEceUncalibrated: calibration.eceBefore, validationEce: calibration.eceAfter },
   };
   const report = await exportCheckpointToOnnx({ manifest: next, weights, optimizer: [], state: null }, o.outPath, { parityClips: o.parityClips ?? 16 });
-  return { ok: report.ok, previousTemperature: manifest.temperature, calibration, validationClips: validation.count, droppedDetection: detection !== undefined, lines: report.lines };
+  return { ok: report.ok, previousTemperature: manifest.temperature, calibration, validationClips: validation.count, validationAccuracy: accuracy, droppedDetection: detection !== undefined, lines: report.lines };
 }
