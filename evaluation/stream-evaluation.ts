@@ -63,6 +63,8 @@ export interface StreamReport {
   toleranceSeconds: number;
   /** Results at the detector's configured thresholds. */
   atConfiguredThreshold: DetPoint;
+  /** When the hits there fired, after the end of the word's voiced part (seconds; null: no hits). */
+  latencyAtConfiguredThreshold: { hits: number; medianSeconds: number; p90Seconds: number } | null;
   sweep: DetPoint[];
   operatingPoint: { maxFalseAcceptsPerHour: number; point: DetPoint | null };
   /** Per-keyword thresholds at the same budget (null: none keeps it). */
@@ -122,6 +124,13 @@ function falseAcceptsAt(
   return out;
 }
 
+function latencySummary(latencies: number[]): StreamReport['latencyAtConfiguredThreshold'] {
+  if (latencies.length === 0) return null;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number): number => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(3));
+  return { hits: sorted.length, medianSeconds: at(0.5), p90Seconds: at(0.9) };
+}
+
 function percent(v: number): string {
   return `${(100 * v).toFixed(2)}%`;
 }
@@ -157,6 +166,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     const placedFillers: TruthEvent[][] = [];
     const streams: StreamReport['streams'] = [];
     const configured = { hits: 0, misses: 0, falseAccepts: 0 };
+    const latencies: number[] = [];
     let processing = 0;
     let done = 0;
     try {
@@ -173,6 +183,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
         configured.hits += r.hits;
         configured.misses += r.misses;
         configured.falseAccepts += r.falseAccepts;
+        for (const m of r.matched) latencies.push(m.detection.firedAtSeconds - m.truth.endSeconds);
         scored.push({ durationSeconds: s.durationSeconds, posteriors, truth: s.truth });
         placedFillers.push(s.fillers);
         streams.push({ index: i, seconds: s.durationSeconds, snrDb: Number(s.snrDb.toFixed(2)), noise: s.noise, keywords: s.truth.length, fillers: s.fillers.length });
@@ -206,6 +217,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       detector: { ...detector.config, effectiveHopMs: detector.effectiveHopMs, smoothingLength: detector.smoothingLength },
       toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
       atConfiguredThreshold: detPoint(detector.config.defaultThreshold, configured, totalSeconds),
+      latencyAtConfiguredThreshold: latencySummary(latencies),
       sweep,
       operatingPoint: { maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR, point },
       perKeywordOperatingPoint: perKeyword,
@@ -246,7 +258,10 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       const c = report.atConfiguredThreshold;
       const configured = report.configuredThresholds;
       const perLabel = Object.entries(configured.thresholds).map(([l, t]) => `${l} ${t}`).join(', ');
-      out.write(`at the detector's thresholds (default ${configured.defaultThreshold}${perLabel ? `; ${perLabel}` : ''}): FRR ${percent(c.falseRejectRate)}, ${c.falseAcceptsPerHour.toFixed(2)} false accepts/hour\n\n`);
+      out.write(`at the detector's thresholds (default ${configured.defaultThreshold}${perLabel ? `; ${perLabel}` : ''}): FRR ${percent(c.falseRejectRate)}, ${c.falseAcceptsPerHour.toFixed(2)} false accepts/hour\n`);
+      const lat = report.latencyAtConfiguredThreshold;
+      if (lat) out.write(`hits fired ${(1000 * lat.medianSeconds).toFixed(0)} ms after the word's end (median; 90% within ${(1000 * lat.p90Seconds).toFixed(0)} ms)\n`);
+      out.write('\n');
       out.write(sweepTable(sweep));
       out.write(point
         ? `\noperating point (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): threshold ${point.threshold}, FRR ${percent(point.falseRejectRate)}, ${point.falseAcceptsPerHour.toFixed(2)} FA/h\n`

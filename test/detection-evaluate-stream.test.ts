@@ -63,6 +63,13 @@ test('evaluate-stream writes a consistent report, and replaying stored posterior
   const replayed = report.sweep.find((p) => p.threshold === 0.1)!;
   assert.deepEqual({ ...replayed, threshold: 0.1 }, { ...live, threshold: 0.1 });
   assert.ok(live.hits + live.falseAccepts > 0, 'the random model fires at 0.1');
+  const latency = report.latencyAtConfiguredThreshold;
+  if (live.hits === 0) assert.equal(latency, null);
+  else {
+    assert.equal(latency!.hits, live.hits);
+    // A hit fires between the word's start and the match tolerance after its end.
+    assert.ok(latency!.medianSeconds <= latency!.p90Seconds && latency!.p90Seconds <= report.toleranceSeconds + 1e-9);
+  }
   const html = await readFile(join(reportDir, 'det-curve.html'), 'utf8');
   assert.match(html, /<svg/);
   assert.match(html, /false accepts per hour/);
