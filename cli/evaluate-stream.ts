@@ -39,8 +39,8 @@ export function registerEvaluateStreamCommand(program: Command): void {
     .option('--stream-seconds <n>', 'length of each built stream', positiveInt('--stream-seconds'), DEFAULT_STREAM_SECONDS)
     .option('--report-dir <dir>', 'folder for stream-report.json and det-curve.html', defaultReportDir('evaluate-stream'))
     .option('--json', 'print the report as JSON instead of text', false)
-    .option('--hop-ms <n>', `detector evaluation period (default ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
-    .option('--smoothing-ms <n>', `detector moving average of the posteriors over this span (default ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
+    .option('--hop-ms <n>', `detector evaluation period (default: the model's measured timing, else ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
+    .option('--smoothing-ms <n>', `detector moving average of the posteriors over this span (default: the model's measured timing, else ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
     .option('--negatives <dir>', 'also take other words (not the model\'s keywords) from this folder\'s same split (repeatable)', collect, [])
     .option('--save-thresholds', 'write the <= 1 FA/h operating point (one threshold, or per keyword where that misses fewer) into the model file as the defaults of kws listen and the demo (validation or train split only)', false)
     .action(async (opts: EvaluateStreamCliOptions) => {

@@ -69,10 +69,10 @@ export function registerListenCommand(program: Command): void {
     .argument('<file>', 'audio file: wav, Opus, FLAC or MP3 (any rate/channels; resampled to 16 kHz mono)')
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
     .option('--json', 'one JSON object per line: label, score, start, end, fired (seconds)', false)
-    .option('--hop-ms <n>', `model evaluation period (default ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
-    .option('--smoothing-ms <n>', `moving average of the posteriors over this span (default ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
+    .option('--hop-ms <n>', `model evaluation period (default: the model's measured timing, else ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
+    .option('--smoothing-ms <n>', `moving average of the posteriors over this span (default: the model's measured timing, else ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
     .option('--threshold <p>', `firing threshold on the smoothed posterior, for every keyword (default: the model's measured thresholds, else ${DEFAULT_THRESHOLD})`, numberIn('--threshold', 0, 1))
-    .option('--refractory-ms <n>', `quiet period after a detection (default ${DEFAULT_REFRACTORY_MS})`, numberIn('--refractory-ms', 0, 3_600_000))
+    .option('--refractory-ms <n>', `quiet period after a detection (default: the model's measured timing, else ${DEFAULT_REFRACTORY_MS})`, numberIn('--refractory-ms', 0, 3_600_000))
     .action(async (file: string, opts: ListenOptions) => {
       await runListen(file, opts);
     });
