@@ -54,8 +54,8 @@ export function registerCalibrateCommand(program: Command): void {
       });
       const c = result.calibration;
       process.stdout.write(
-        `temperature ${result.previousTemperature.toFixed(3)} -> ${c.temperature.toFixed(3)} fitted on ${result.validationClips} validation clips (${c.weighting}, top-1 accuracy ${(100 * result.validationAccuracy).toFixed(2)}%); ` +
-          `their calibration error ${(100 * c.eceBefore).toFixed(2)}% at temperature 1, ${(100 * c.eceAfter).toFixed(2)}% now\n`,
+        `temperature ${result.previousTemperature.toFixed(3)} -> ${c.temperature.toFixed(3)} fitted on ${result.validationClips} validation clips (${c.weighting}); ` +
+          `their top-1 accuracy ${(100 * result.validationAccuracy).toFixed(2)}%, calibration error ${(100 * c.eceBefore).toFixed(2)}% at temperature 1, ${(100 * c.eceAfter).toFixed(2)}% now\n`,
       );
       for (const line of result.lines) process.stdout.write(`${line}\n`);
       if (result.droppedDetection) {

@@ -87,7 +87,12 @@ test('kws calibrate re-fits the temperature on validation clips, keeps the weigh
   const out = join(dir, 'calibrated.onnx');
   const r = await kws(['calibrate', '--model', model, '--data', data, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /temperature 1\.000 -> \d+\.\d{3} fitted on \d+ validation clips \(class-balanced\)/);
+  const fitted = /temperature 1\.000 -> \d+\.\d{3} fitted on (\d+) validation clips \(class-balanced\); their top-1 accuracy (\d+\.\d{2})%, calibration error/.exec(r.stdout);
+  assert.ok(fitted, r.stdout);
+  // The accuracy is a count of those clips: k / n.
+  const [clipCount, accuracy] = [Number(fitted[1]), Number(fitted[2])];
+  const correct = (accuracy / 100) * clipCount;
+  assert.ok(Math.abs(correct - Math.round(correct)) < 0.01 && correct <= clipCount, `${accuracy}% of ${clipCount} clips`);
   assert.match(r.stdout, /parity over 16 clips/);
   assert.match(r.stdout, /detection thresholds were measured at the old temperature/);
   const calibrated = readOnnxManifest(new Uint8Array(await readFile(out)), out);
