@@ -13,7 +13,8 @@ export function escapeHtml(text: string): string {
     .replace(/'/g, '&#39;');
 }
 
-function htmlPage(title: string, body: string): string {
+/** A standalone HTML page: the title as heading, then `body` (charts). */
+export function htmlPage(title: string, body: string): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
