@@ -5,15 +5,13 @@ import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { runEvaluateStream, type StreamReport } from '../cli/evaluate-stream.js';
 import { DEFAULT_SWEEP_THRESHOLDS } from '../evaluation/detection-metrics.js';
 import { readOnnxManifest } from '../model/onnx/metadata.js';
 import { SeededRandom } from '../util/random.js';
+import { runKws } from './helpers/kws-process.js';
 import { toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
 
-const run = promisify(execFile);
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 const shared = resolve(repoRoot, '../shared/data');
 const haveShared = existsSync(join(shared, 'speech_commands_v0.02_test_half')) && existsSync(join(shared, 'speech_commands_v0.01_mini/_background_noise_'));
@@ -99,15 +97,10 @@ test('evaluate-stream on real speech (shared data, random model): shapes and cou
 });
 
 test('evaluate-stream --hop-ms and --smoothing-ms set the detector the streams are scored with', async () => {
-  const entry = [
-    "import { Command } from 'commander';",
-    `import { registerEvaluateStreamCommand } from ${JSON.stringify(join(repoRoot, 'dist/cli/evaluate-stream.js'))};`,
-    'const program = new Command(); registerEvaluateStreamCommand(program);',
-    'await program.parseAsync(process.argv);',
-  ].join('\n');
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', entry, 'kws', 'evaluate-stream', '--data', dataDir, '--split', 'all', '--minutes', '1',
-    '--stream-seconds', '30', '--model', modelPath, '--report-dir', join(dir, 'report-cli'), '--json', '--hop-ms', '50', '--smoothing-ms', '500'], { cwd: repoRoot });
-  const report = JSON.parse(stdout) as StreamReport;
+  const r = await runKws(['evaluate-stream', '--data', dataDir, '--split', 'all', '--minutes', '1', '--stream-seconds', '30', '--model', modelPath,
+    '--report-dir', join(dir, 'report-cli'), '--json', '--hop-ms', '50', '--smoothing-ms', '500'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as StreamReport;
   assert.equal(report.detector.hopMs, 50);
   assert.equal(report.detector.smoothingMs, 500);
   assert.ok(report.detector.effectiveHopMs > 0 && report.detector.effectiveHopMs < 100, `effective hop ${report.detector.effectiveHopMs} ms: 50 ms on the frame grid, below the 100 ms default`);
