@@ -18,7 +18,7 @@ export function registerSynthCommand(program: Command): void {
     .option('--words <list>', 'comma-separated command words (default: the 10 commands)', wordList)
     .option('--unknown-words <list>', "comma-separated unknown words ('' for none; default: 25 Speech Commands words + ~50 common words)", wordList)
     .option('--speakers <n>', 'size of the synthetic speaker pool (default: max(per-word, 200))', positiveInt('--speakers'))
-    .option('--engines <list>', 'espeak, flite or both', (v) => wordList(v) as EngineName[], ['espeak', 'flite'] as EngineName[])
+    .option('--engines <list>', 'comma-separated TTS engines: espeak, flite, gnuspeech (GnuSpeech: articulatory, adult and child voices)', (v) => wordList(v) as EngineName[], ['espeak', 'flite'] as EngineName[])
     .option('--noise-seconds <s>', 'length of each background noise recording (0: none)', numberIn('--noise-seconds', 0, 3600), 60)
     .action(async (opts: {
       out: string; seed: number; perWord: number; perUnknown: number; words?: string[]; unknownWords?: string[];

@@ -1,6 +1,7 @@
 /** What a text-to-speech engine offers the synthetic dataset generator. */
 
-export type EngineName = 'espeak' | 'flite';
+export const ENGINE_NAMES = ['espeak', 'flite', 'gnuspeech'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Speaking style, as multipliers of the engine's normal: rate 1.2 speaks 20% faster. */
 export interface Prosody {

