@@ -7,6 +7,9 @@
  *
  *   node dist/scripts/pocketsphinx-baseline.js --data ../shared/data/speech_commands_v0.02_test_half --holdout --split test \
  *     --out runs/pocketsphinx-half.json
+ *
+ * `--source synth:gnuspeech` keeps one source's clips, `--per-word N` the first N clips of each
+ * command in path order (a subset fixed before any result; PocketSphinx takes ~0.6 s a clip here).
  */
 import { execFile } from 'node:child_process';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -91,17 +94,31 @@ async function main(): Promise<void> {
       split: { type: 'string', default: 'test' },
       holdout: { type: 'boolean', default: false },
       jobs: { type: 'string', default: '2' },
+      source: { type: 'string' },
+      'per-word': { type: 'string' },
       out: { type: 'string' },
     },
   });
-  if (!values.data) throw new Error('usage: pocketsphinx-baseline --data DIR [--split train|validation|test|all] [--holdout] [--jobs N] [--out report.json]');
+  if (!values.data) throw new Error('usage: pocketsphinx-baseline --data DIR [--split train|validation|test|all] [--holdout] [--source NAME] [--per-word N] [--jobs N] [--out report.json]');
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a positive integer, got '${values.jobs}'`);
   const commands = COMMANDS_12.filter((l) => !l.startsWith('_'));
   const readOptions = { task: '12' as const };
   const dataset = await readSpeechCommands(resolve(values.data), values.holdout ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
-  const items = dataset.items.filter((i) => (values.split === 'all' || i.split === values.split) && (commands as readonly string[]).includes(i.label));
-  if (items.length === 0) throw new Error(`${dataset.root}: no command clips in split '${values.split}'`);
+  const perWord = values['per-word'] === undefined ? Infinity : Number(values['per-word']);
+  if (!(perWord === Infinity || (Number.isInteger(perWord) && perWord > 0))) throw new Error(`--per-word must be a positive integer, got '${values['per-word']}'`);
+  const taken = new Map<string, number>();
+  // --per-word keeps the first N clips of each command in path order: a subset fixed before any result.
+  const items = dataset.items
+    .filter((i) => (values.split === 'all' || i.split === values.split) && (commands as readonly string[]).includes(i.label))
+    .filter((i) => values.source === undefined || i.source === values.source)
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .filter((i) => {
+      const n = taken.get(i.label) ?? 0;
+      taken.set(i.label, n + 1);
+      return n < perWord;
+    });
+  if (items.length === 0) throw new Error(`${dataset.root}: no command clips in split '${values.split}'${values.source ? ` from source '${values.source}'` : ''}`);
   const recognizer = await createGrammarRecognizer(commands);
   const heard: string[] = new Array(items.length);
   const cache = new AudioCache(4);
@@ -134,7 +151,7 @@ async function main(): Promise<void> {
   const report: BaselineReport = {
     recogniser: `PocketSphinx (${POCKETSPHINX_PROGRAM}, ${POCKETSPHINX_MODEL_DIR}), JSGF grammar of the ten commands`,
     data: dataset.root,
-    split: `${values.split}${values.holdout ? ' (holdout re-split)' : ''}`,
+    split: `${values.split}${values.holdout ? ' (holdout re-split)' : ''}${values.source ? `, source ${values.source}` : ''}${values['per-word'] ? `, first ${perWord} per command` : ''}`,
     clips: items.length,
     correct,
     closedSetAccuracy: correct / items.length,

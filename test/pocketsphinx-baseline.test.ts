@@ -40,6 +40,10 @@ test('PocketSphinx with the command grammar on Flite clips: a report over every 
     // Flite's clean voices are what this recogniser hears best (93% of 200 clips here): most are right.
     assert.ok(parsed.correct >= 6, `${parsed.correct}/8 right`);
     assert.equal(parsed.correct, Object.entries(parsed.confusion).reduce((n, [word, row]) => n + (row[word] ?? 0), 0));
+
+    const subset = await run(process.execPath, [script, '--data', out, '--split', 'all', '--source', 'synth:flite', '--per-word', '1']);
+    assert.match(subset.stdout, /first 1 per command: 4 command clips/);
+    await assert.rejects(run(process.execPath, [script, '--data', out, '--split', 'all', '--source', 'synth:espeak']), /no command clips in split 'all' from source 'synth:espeak'/);
   } finally {
     await rm(out, { recursive: true, force: true });
   }
