@@ -15,7 +15,16 @@ interface CalibrateCliOptions {
   excludeSource: string[];
   excludeWord: string[];
   weighting?: 'class-balanced' | 'as-given';
+  priorStrength?: number[];
   cacheDir?: string;
+}
+
+function strengthList(value: string): number[] {
+  const list = value.split(',').map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((v) => !Number.isFinite(v) || v < 0 || v > 2) || value.trim() === '') {
+    throw new UsageError(`--prior-strength takes strengths in [0, 2], comma-separated (e.g. 1 or 0.5,1,1.5), got '${value}'`);
+  }
+  return list;
 }
 
 export function registerCalibrateCommand(program: Command): void {
@@ -32,6 +41,7 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--exclude-source <name>', 'leave out every clip of this source (repeatable)', collect, [])
     .option('--exclude-word <word>', 'leave out every clip of this word (repeatable)', collect, [])
     .option('--weighting <how>', "class-balanced (every class weighed equally: right for a uniform label prior, the default for a prior-corrected model) or as-given", oneOf('--weighting', ['class-balanced', 'as-given'] as const))
+    .option('--prior-strength <list>', 'set the strength of the prior correction first (0 none, 1 full correction to a uniform label prior): one value, or several of which the one with the best class-balanced validation accuracy is kept', strengthList)
     .option('--cache-dir <dir>', 'feature cache folder (default ~/.cache/kws/features)')
     .action(async (opts: CalibrateCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder with validation clips');
@@ -49,9 +59,16 @@ export function registerCalibrateCommand(program: Command): void {
         excludeWords: opts.excludeWord.map((w) => w.trim().toLowerCase()),
         limitPerSplit: 0,
         ...(opts.weighting ? { weighting: opts.weighting } : {}),
+        ...(opts.priorStrength ? { priorStrengths: opts.priorStrength } : {}),
         ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
         log,
       });
+      if (result.strength) {
+        for (const s of result.strength.candidates) {
+          process.stdout.write(`prior strength ${s.strength}: class-balanced accuracy ${(100 * s.balancedAccuracy).toFixed(2)}%, top-1 ${(100 * s.accuracy).toFixed(2)}%\n`);
+        }
+        process.stdout.write(`prior strength ${result.strength.previous} -> ${result.strength.chosen} (the best class-balanced accuracy on the validation clips)\n`);
+      }
       const c = result.calibration;
       process.stdout.write(
         `temperature ${result.previousTemperature.toFixed(3)} -> ${c.temperature.toFixed(3)} fitted on ${result.validationClips} validation clips (${c.weighting}); ` +

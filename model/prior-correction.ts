@@ -60,3 +60,40 @@ export function withPriorCorrection(weights: ModelWeights, correction: PriorCorr
 export function withoutPriorCorrection(weights: ModelWeights, correction: PriorCorrection): ModelWeights {
   return { ...weights, output: { ...weights.output, bias: uncorrectedOutputBias(weights.output.bias, correction) } };
 }
+
+export interface StrengthScore {
+  strength: number;
+  /** Mean recall over the labels present (every class weighed equally: the uniform prior the correction targets). */
+  balancedAccuracy: number;
+  accuracy: number;
+}
+
+/**
+ * How `logits` (computed with `correction` baked in; `count` rows of `numClasses`) would classify
+ * with each of `strengths` instead: changing the strength from s to s' adds (s - s') x log(prior)
+ * to every logit, the same as re-baking the bias (up to a constant, which argmax ignores).
+ */
+export function scoreStrengths(logits: Float32Array, y: Int32Array, numClasses: number, correction: PriorCorrection, strengths: readonly number[]): StrengthScore[] {
+  if (logits.length !== y.length * numClasses) throw new RangeError(`${logits.length} logits for ${y.length} clips of ${numClasses} classes`);
+  if (correction.trainPrior.length !== numClasses) throw new RangeError(`prior has ${correction.trainPrior.length} labels, the logits ${numClasses}`);
+  const logPrior = correction.trainPrior.map((p) => (p > 0 ? Math.log(p) : 0));
+  return strengths.map((strength) => {
+    if (!(strength >= 0 && strength <= 2)) throw new RangeError(`prior correction strength must be in [0, 2], got ${strength}`);
+    const delta = correction.strength - strength;
+    const right = new Array<number>(numClasses).fill(0);
+    const total = new Array<number>(numClasses).fill(0);
+    for (let i = 0; i < y.length; i++) {
+      let best = 0;
+      let bestValue = -Infinity;
+      for (let c = 0; c < numClasses; c++) {
+        const v = logits[i * numClasses + c]! + delta * logPrior[c]!;
+        if (v > bestValue) [best, bestValue] = [c, v];
+      }
+      total[y[i]!]! += 1;
+      if (best === y[i]) right[y[i]!]! += 1;
+    }
+    const present = total.map((t, c) => [t, c] as const).filter(([t]) => t > 0);
+    const balancedAccuracy = present.reduce((sum, [t, c]) => sum + right[c]! / t, 0) / Math.max(1, present.length);
+    return { strength, balancedAccuracy, accuracy: right.reduce((a, b) => a + b, 0) / Math.max(1, y.length) };
+  });
+}

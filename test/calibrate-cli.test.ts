@@ -116,3 +116,46 @@ test('kws calibrate re-fits the temperature on validation clips, keeps the weigh
   assert.equal(noData.code, 2);
   assert.match(noData.stderr, /at least one --data or --holdout/);
 });
+
+test('kws calibrate --prior-strength keeps the strength with the best class-balanced validation accuracy and re-bakes only the bias', { timeout: 180_000 }, async () => {
+  const data = join(dir, 'tones-strength');
+  await writeToneDataset(data, 10);
+  // A training prior far from uniform, so the strength changes predictions.
+  const trainPrior = LABELS_12.map((l) => (l === '_unknown_' ? 0.45 : l === '_silence_' ? 0.1 : 0.045));
+  const skewed: ModelManifest = { ...manifest(), training: { ...manifest().training, priorCorrection: { strength: 1, trainPrior } } };
+  const model = join(dir, 'skewed.onnx');
+  await writeFile(model, buildOnnxModel(randomModelWeights(architecture, 4, { outputGain: 3 }), skewed));
+  const out = join(dir, 'strength.onnx');
+  const r = await kws(['calibrate', '--model', model, '--data', data, '--out', out, '--prior-strength', '0,1,2']);
+  assert.equal(r.code, 0, r.stderr);
+  const scores = [...r.stdout.matchAll(/prior strength ([\d.]+): class-balanced accuracy ([\d.]+)%/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+  assert.deepEqual(scores.map(([s]) => s), [0, 1, 2]);
+  const chosen = Number(/prior strength 1 -> ([\d.]+) \(the best class-balanced accuracy/.exec(r.stdout)?.[1]);
+  const best = Math.max(...scores.map(([, a]) => a));
+  assert.equal(chosen, scores.find(([, a]) => a === best)![0]);
+  const written = readOnnxManifest(new Uint8Array(await readFile(out)), out);
+  assert.equal(written.training.priorCorrection!.strength, chosen);
+  assert.deepEqual(written.training.priorCorrection!.trainPrior, trainPrior);
+
+  // Only the output bias moved, by (1 - chosen) x log(prior) up to a constant: logit differences between classes say so.
+  const clips = randomClips(architecture, 3, 8);
+  const [before, after] = [await logitsOf(model, clips), await logitsOf(out, clips)];
+  const k = LABELS_12.length;
+  for (let n = 0; n < clips.length; n++) {
+    for (let c = 1; c < k; c++) {
+      const moved = after[n * k + c]! - after[n * k]! - (before[n * k + c]! - before[n * k]!);
+      const expected = (1 - chosen) * (Math.log(trainPrior[c]!) - Math.log(trainPrior[0]!));
+      assert.ok(Math.abs(moved - expected) < 1e-4, `clip ${n} class ${c}: ${moved} vs ${expected}`);
+    }
+  }
+
+  const bad = await kws(['calibrate', '--model', model, '--data', data, '--out', join(dir, 'y.onnx'), '--prior-strength', '1,3']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--prior-strength takes strengths in \[0, 2\]/);
+  const plain = join(dir, 'no-prior.onnx');
+  const { priorCorrection: _, ...training } = manifest().training;
+  await writeFile(plain, buildOnnxModel(randomModelWeights(architecture, 4, { outputGain: 3 }), { ...manifest(), training }));
+  const none = await kws(['calibrate', '--model', plain, '--data', data, '--out', join(dir, 'z.onnx'), '--prior-strength', '1']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no-prior\.onnx was trained without a prior correction/);
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { correctedOutputBias, labelPrior, uncorrectedOutputBias } from '../model/prior-correction.js';
+import { correctedOutputBias, labelPrior, scoreStrengths, uncorrectedOutputBias } from '../model/prior-correction.js';
+import { SeededRandom } from '../util/random.js';
 
 function softmax(z: ArrayLike<number>): number[] {
   const m = Math.max(...Array.from(z));
@@ -46,4 +47,37 @@ test('uncorrectedOutputBias undoes the correction up to a constant', () => {
   const offset = back[0]! - bias[0]!;
   for (let i = 0; i < 3; i++) assert.ok(Math.abs(back[i]! - bias[i]! - offset) < 1e-6);
   assert.equal(back[3], bias[3]);
+});
+
+test('scoreStrengths scores each strength as if the bias were baked again at it', () => {
+  const prior = [0.05, 0.6, 0.2, 0.15];
+  const random = new SeededRandom(9);
+  const count = 400;
+  const raw = Float32Array.from({ length: count * 4 }, () => 3 * (random.next() - 0.5));
+  const y = Int32Array.from({ length: count }, () => random.int(4));
+  const bakedAt = (strength: number): Float32Array => {
+    const bias = correctedOutputBias(new Float32Array(4), { strength, trainPrior: prior });
+    return Float32Array.from(raw, (z, i) => z + bias[i % 4]!);
+  };
+  const direct = (logits: Float32Array) => {
+    const right = [0, 0, 0, 0];
+    const total = [0, 0, 0, 0];
+    for (let i = 0; i < count; i++) {
+      const row = Array.from(logits.subarray(i * 4, i * 4 + 4));
+      total[y[i]!]! += 1;
+      if (row.indexOf(Math.max(...row)) === y[i]) right[y[i]!]! += 1;
+    }
+    return { balancedAccuracy: right.reduce((a, r, c) => a + r / total[c]!, 0) / 4, accuracy: right.reduce((a, b) => a + b, 0) / count };
+  };
+  const scores = scoreStrengths(bakedAt(1), y, 4, { strength: 1, trainPrior: prior }, [0, 0.5, 1, 2]);
+  assert.deepEqual(scores.map((s) => s.strength), [0, 0.5, 1, 2]);
+  for (const s of scores) {
+    const expected = direct(bakedAt(s.strength));
+    assert.ok(Math.abs(s.balancedAccuracy - expected.balancedAccuracy) < 1e-12, `strength ${s.strength}`);
+    assert.ok(Math.abs(s.accuracy - expected.accuracy) < 1e-12, `strength ${s.strength}`);
+  }
+  // The strengths classify differently here (the test would prove nothing otherwise).
+  assert.notEqual(scores[0]!.accuracy, scores[3]!.accuracy);
+  assert.throws(() => scoreStrengths(bakedAt(1), y, 4, { strength: 1, trainPrior: prior }, [2.5]), /\[0, 2\]/);
+  assert.throws(() => scoreStrengths(bakedAt(1).subarray(4), y, 4, { strength: 1, trainPrior: prior }, [1]), /logits for/);
 });
