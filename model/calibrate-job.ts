@@ -51,6 +51,9 @@ export async function runCalibrateJob(o: CalibrateJobOptions): Promise<Calibrate
   if (manifest.graphInput) {
     throw new Error(`${o.modelPath} is an end-to-end model: calibrate its classifier (model.onnx), then derive the end-to-end file again with kws export --from`);
   }
+  if (o.priorStrengths && o.priorStrengths.length > 0 && !manifest.training.priorCorrection) {
+    throw new Error(`${o.modelPath} was trained without a prior correction (no training label prior in its manifest): there is no strength to choose`);
+  }
   const task: Task = manifest.task === '35' ? '35' : '12';
   const labels = manifest.labels;
   const folders = await readTrainingFolders(
@@ -74,8 +77,7 @@ export async function runCalibrateJob(o: CalibrateJobOptions): Promise<Calibrate
   let chosenWeights = weights;
   let correction = manifest.training.priorCorrection;
   let strength: CalibrateJobResult['strength'];
-  if (o.priorStrengths && o.priorStrengths.length > 0) {
-    if (!correction) throw new Error(`${o.modelPath} was trained without a prior correction (no training label prior in its manifest): there is no strength to choose`);
+  if (correction && o.priorStrengths && o.priorStrengths.length > 0) {
     const candidates = scoreStrengths(logits, validation.y, labels.length, correction, o.priorStrengths);
     const best = candidates.reduce((a, b) => (b.balancedAccuracy > a.balancedAccuracy ? b : a));
     strength = { candidates, previous: correction.strength, chosen: best.strength };
