@@ -65,6 +65,8 @@ export interface StreamReport {
   atConfiguredThreshold: DetPoint;
   /** When the hits there fired, after the end of the word's voiced part (seconds; null: no hits). */
   latencyAtConfiguredThreshold: { hits: number; medianSeconds: number; p90Seconds: number } | null;
+  /** Per keyword at the detector's thresholds: how often it was said, missed, and fired where it was not said. */
+  perKeywordAtConfiguredThreshold: Record<string, { keywords: number; misses: number; falseRejectRate: number; falseAccepts: number }>;
   sweep: DetPoint[];
   operatingPoint: { maxFalseAcceptsPerHour: number; point: DetPoint | null };
   /** Per-keyword thresholds at the same budget (null: none keeps it). */
@@ -166,6 +168,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     const placedFillers: TruthEvent[][] = [];
     const streams: StreamReport['streams'] = [];
     const configured = { hits: 0, misses: 0, falseAccepts: 0 };
+    const perKeyword: StreamReport['perKeywordAtConfiguredThreshold'] = Object.fromEntries(keywordLabels.map((l) => [l, { keywords: 0, misses: 0, falseRejectRate: 0, falseAccepts: 0 }]));
     const latencies: number[] = [];
     let processing = 0;
     let done = 0;
@@ -184,6 +187,13 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
         configured.misses += r.misses;
         configured.falseAccepts += r.falseAccepts;
         for (const m of r.matched) latencies.push(m.detection.firedAtSeconds - m.truth.endSeconds);
+        const tally = (label: string) => (perKeyword[label] ??= { keywords: 0, misses: 0, falseRejectRate: 0, falseAccepts: 0 });
+        for (const m of r.matched) tally(m.truth.label).keywords++;
+        for (const t of r.missedTruths) {
+          tally(t.label).keywords++;
+          tally(t.label).misses++;
+        }
+        for (const d of r.falseAcceptDetections) tally(d.label).falseAccepts++;
         scored.push({ durationSeconds: s.durationSeconds, posteriors, truth: s.truth });
         placedFillers.push(s.fillers);
         streams.push({ index: i, seconds: s.durationSeconds, snrDb: Number(s.snrDb.toFixed(2)), noise: s.noise, keywords: s.truth.length, fillers: s.fillers.length });
@@ -202,8 +212,9 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     const point = chooseOperatingPoint(sweep, TARGET_FALSE_ACCEPTS_PER_HOUR);
     // A keyword said fewer than 20 times in the streams keeps the one-threshold operating point.
     const sparse = { minOccurrences: 20, threshold: point?.threshold ?? Math.max(...DEFAULT_SWEEP_THRESHOLDS) };
-    const perKeyword = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR, sparse);
-    const operating = operatingThresholds(point, perKeyword);
+    const perKeywordPoint = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR, sparse);
+    const operating = operatingThresholds(point, perKeywordPoint);
+    for (const k of Object.values(perKeyword)) k.falseRejectRate = k.keywords > 0 ? k.misses / k.keywords : 0;
     const falseAccepts = operating ? falseAcceptsAt(scored, placedFillers, sweepOptions, operating.thresholds) : [];
     const report: StreamReport = {
       model: resolve(modelPath),
@@ -218,9 +229,10 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
       atConfiguredThreshold: detPoint(detector.config.defaultThreshold, configured, totalSeconds),
       latencyAtConfiguredThreshold: latencySummary(latencies),
+      perKeywordAtConfiguredThreshold: perKeyword,
       sweep,
       operatingPoint: { maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR, point },
-      perKeywordOperatingPoint: perKeyword,
+      perKeywordOperatingPoint: perKeywordPoint,
       falseAcceptsAtOperatingPoint: falseAccepts,
       configuredThresholds: { defaultThreshold: detector.config.defaultThreshold, thresholds: detector.config.thresholds },
       streams,
@@ -261,6 +273,8 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       out.write(`at the detector's thresholds (default ${configured.defaultThreshold}${perLabel ? `; ${perLabel}` : ''}): FRR ${percent(c.falseRejectRate)}, ${c.falseAcceptsPerHour.toFixed(2)} false accepts/hour\n`);
       const lat = report.latencyAtConfiguredThreshold;
       if (lat) out.write(`hits fired ${(1000 * lat.medianSeconds).toFixed(0)} ms after the word's end (median; 90% within ${(1000 * lat.p90Seconds).toFixed(0)} ms)\n`);
+      const said = Object.entries(report.perKeywordAtConfiguredThreshold).filter(([, k]) => k.keywords > 0);
+      if (said.length > 0) out.write(`per keyword there (FRR of the times said / false accepts): ${said.map(([l, k]) => `${l} ${percent(k.falseRejectRate)} of ${k.keywords} / ${k.falseAccepts}`).join(', ')}\n`);
       out.write('\n');
       out.write(sweepTable(sweep));
       out.write(point
@@ -271,9 +285,9 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
         for (const f of falseAccepts) counts.set(`${f.label} on ${f.under ?? 'noise only'}`, (counts.get(`${f.label} on ${f.under ?? 'noise only'}`) ?? 0) + 1);
         out.write(`false accepts at the operating point: ${[...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
       }
-      if (perKeyword) {
-        const p = perKeyword.point;
-        out.write(`per-keyword thresholds (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): ${Object.entries(perKeyword.thresholds).map(([l, t]) => `${l} ${t}`).join(', ')}: FRR ${percent(p.falseRejectRate)}, ${p.falseAcceptsPerHour.toFixed(2)} FA/h\n`);
+      if (perKeywordPoint) {
+        const p = perKeywordPoint.point;
+        out.write(`per-keyword thresholds (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): ${Object.entries(perKeywordPoint.thresholds).map(([l, t]) => `${l} ${t}`).join(', ')}: FRR ${percent(p.falseRejectRate)}, ${p.falseAcceptsPerHour.toFixed(2)} FA/h\n`);
       }
       if (saved) {
         const perLabel = Object.entries(saved.thresholds).map(([l, t]) => `${l} ${t}`).join(', ');

@@ -61,6 +61,13 @@ test('evaluate-stream writes a consistent report, and replaying stored posterior
   const replayed = report.sweep.find((p) => p.threshold === 0.1)!;
   assert.deepEqual({ ...replayed, threshold: 0.1 }, { ...live, threshold: 0.1 });
   assert.ok(live.hits + live.falseAccepts > 0, 'the random model fires at 0.1');
+  // Per keyword at the same thresholds: the counts add up to the pooled ones.
+  const keywordRows = Object.values(report.perKeywordAtConfiguredThreshold);
+  assert.equal(keywordRows.reduce((a, k) => a + k.keywords, 0), report.keywords);
+  assert.equal(keywordRows.reduce((a, k) => a + k.misses, 0), live.misses);
+  assert.equal(keywordRows.reduce((a, k) => a + k.falseAccepts, 0), live.falseAccepts);
+  for (const k of keywordRows) assert.equal(k.falseRejectRate, k.keywords > 0 ? k.misses / k.keywords : 0);
+  assert.match(out.text, /per keyword there \(FRR of the times said \/ false accepts\): \S+ [\d.]+% of \d+ \/ \d+/);
   const latency = report.latencyAtConfiguredThreshold;
   if (live.hits === 0) assert.equal(latency, null);
   else {
