@@ -168,7 +168,9 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     const placedFillers: TruthEvent[][] = [];
     const streams: StreamReport['streams'] = [];
     const configured = { hits: 0, misses: 0, falseAccepts: 0 };
-    const perKeyword: StreamReport['perKeywordAtConfiguredThreshold'] = Object.fromEntries(keywordLabels.map((l) => [l, { keywords: 0, misses: 0, falseRejectRate: 0, falseAccepts: 0 }]));
+    const perKeyword: StreamReport['perKeywordAtConfiguredThreshold'] = {};
+    const tally = (label: string) => (perKeyword[label] ??= { keywords: 0, misses: 0, falseRejectRate: 0, falseAccepts: 0 });
+    for (const label of keywordLabels) tally(label);
     const latencies: number[] = [];
     let processing = 0;
     let done = 0;
@@ -187,7 +189,6 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
         configured.misses += r.misses;
         configured.falseAccepts += r.falseAccepts;
         for (const m of r.matched) latencies.push(m.detection.firedAtSeconds - m.truth.endSeconds);
-        const tally = (label: string) => (perKeyword[label] ??= { keywords: 0, misses: 0, falseRejectRate: 0, falseAccepts: 0 });
         for (const m of r.matched) tally(m.truth.label).keywords++;
         for (const t of r.missedTruths) {
           tally(t.label).keywords++;
