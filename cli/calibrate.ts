@@ -21,7 +21,7 @@ interface CalibrateCliOptions {
 
 function strengthList(value: string): number[] {
   const list = value.split(',').map((v) => Number(v.trim()));
-  if (list.length === 0 || list.some((v) => !Number.isFinite(v) || v < 0 || v > 2) || value.trim() === '') {
+  if (value.trim() === '' || list.some((v) => !Number.isFinite(v) || v < 0 || v > 2)) {
     throw new UsageError(`--prior-strength takes strengths in [0, 2], comma-separated (e.g. 1 or 0.5,1,1.5), got '${value}'`);
   }
   return list;

@@ -104,7 +104,7 @@ export function detPoint(threshold: number, result: Pick<MatchResult, 'hits' | '
 }
 
 /** Hits, misses and false accepts of the trigger `config` replayed over every stream. */
-function replayStreams(streams: readonly ScoredStream[], options: SweepOptions, config: TriggerConfig): Pick<MatchResult, 'hits' | 'misses' | 'falseAccepts'> {
+export function replayStreams(streams: readonly ScoredStream[], options: SweepOptions, config: TriggerConfig): Pick<MatchResult, 'hits' | 'misses' | 'falseAccepts'> {
   const total = { hits: 0, misses: 0, falseAccepts: 0 };
   for (const s of streams) {
     const detections = replayTrigger(options.labels, s.posteriors, config, options.windowSeconds, options.historyLength);
@@ -209,4 +209,29 @@ export function choosePerKeywordThresholds(
   const thresholds = Object.fromEntries(keywords.map((k, n) => [k, candidates[level[n]!]!]));
   const { threshold: _unused, ...point } = detPoint(strictest, measure(thresholds, []), duration);
   return point.falseAcceptsPerHour <= maxFalseAcceptsPerHour ? { thresholds, point } : null;
+}
+
+/** Keywords said fewer times than this in the streams are not tuned one by one. */
+export const SPARSE_KEYWORD_OCCURRENCES = 20;
+
+export interface StreamThresholdChoice {
+  sweep: DetPoint[];
+  /** One threshold for every keyword at the budget (null: none keeps it). */
+  point: DetPoint | null;
+  /** The threshold a keyword not tuned on its own gets: the one-threshold point's, else the strictest swept. */
+  fallbackThreshold: number;
+  perKeyword: PerKeywordOperatingPoint | null;
+}
+
+/**
+ * The thresholds `kws evaluate-stream` measures and saves: the sweep and its one-threshold operating
+ * point, then per-keyword thresholds at the same budget, a keyword said fewer than
+ * SPARSE_KEYWORD_OCCURRENCES times keeping the fallback threshold.
+ */
+export function chooseStreamThresholds(streams: readonly ScoredStream[], options: SweepOptions, keywords: readonly string[], maxFalseAcceptsPerHour = TARGET_FALSE_ACCEPTS_PER_HOUR): StreamThresholdChoice {
+  const sweep = sweepThresholds(streams, options);
+  const point = chooseOperatingPoint(sweep, maxFalseAcceptsPerHour);
+  const fallbackThreshold = point?.threshold ?? Math.max(...(options.thresholds ?? DEFAULT_SWEEP_THRESHOLDS));
+  const perKeyword = choosePerKeywordThresholds(streams, options, keywords, maxFalseAcceptsPerHour, { minOccurrences: SPARSE_KEYWORD_OCCURRENCES, threshold: fallbackThreshold });
+  return { sweep, point, fallbackThreshold, perKeyword };
 }

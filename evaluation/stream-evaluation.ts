@@ -10,7 +10,7 @@ import type { Split } from '../datasets/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { lineChartHtml } from '../util/charts.js';
 import {
-  chooseOperatingPoint, choosePerKeywordThresholds, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, DEFAULT_SWEEP_THRESHOLDS, matchDetections, sweepThresholds,
+  chooseStreamThresholds, detCurve, detPoint, DEFAULT_MATCH_TOLERANCE_SECONDS, matchDetections,
   TARGET_FALSE_ACCEPTS_PER_HOUR, type DetPoint, type PerKeywordOperatingPoint, type ScoredStream, type SweepOptions, type TruthEvent,
 } from './detection-metrics.js';
 import { DEFAULT_REPORT_DIR } from './evaluate.js';
@@ -209,11 +209,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       historyLength: detector.smoothingLength,
       toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
     };
-    const sweep = sweepThresholds(scored, sweepOptions);
-    const point = chooseOperatingPoint(sweep, TARGET_FALSE_ACCEPTS_PER_HOUR);
-    // A keyword said fewer than 20 times in the streams keeps the one-threshold operating point.
-    const sparse = { minOccurrences: 20, threshold: point?.threshold ?? Math.max(...DEFAULT_SWEEP_THRESHOLDS) };
-    const perKeywordPoint = choosePerKeywordThresholds(scored, sweepOptions, keywordLabels, TARGET_FALSE_ACCEPTS_PER_HOUR, sparse);
+    const { sweep, point, perKeyword: perKeywordPoint } = chooseStreamThresholds(scored, sweepOptions, keywordLabels);
     const operating = operatingThresholds(point, perKeywordPoint);
     for (const k of Object.values(perKeyword)) k.falseRejectRate = k.keywords > 0 ? k.misses / k.keywords : 0;
     const falseAccepts = operating ? falseAcceptsAt(scored, placedFillers, sweepOptions, operating.thresholds) : [];

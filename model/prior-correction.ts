@@ -27,10 +27,14 @@ export function labelPrior(y: Int32Array, numClasses: number): number[] {
   return counts.map((c) => c / y.length);
 }
 
+function checkStrength(strength: number): void {
+  if (!(strength >= 0 && strength <= 2)) throw new RangeError(`prior correction strength must be in [0, 2], got ${strength}`);
+}
+
 /** -strength x log(prior) per label (0 for a label absent from training), after checking the sizes. */
 function priorShift(bias: Float32Array, { strength, trainPrior }: PriorCorrection): number[] {
   if (trainPrior.length !== bias.length) throw new RangeError(`prior has ${trainPrior.length} labels, the output layer ${bias.length}`);
-  if (!(strength >= 0 && strength <= 2)) throw new RangeError(`prior correction strength must be in [0, 2], got ${strength}`);
+  checkStrength(strength);
   return trainPrior.map((p) => (p > 0 ? -strength * Math.log(p) : 0));
 }
 
@@ -78,7 +82,7 @@ export function scoreStrengths(logits: Float32Array, y: Int32Array, numClasses: 
   if (correction.trainPrior.length !== numClasses) throw new RangeError(`prior has ${correction.trainPrior.length} labels, the logits ${numClasses}`);
   const logPrior = correction.trainPrior.map((p) => (p > 0 ? Math.log(p) : 0));
   return strengths.map((strength) => {
-    if (!(strength >= 0 && strength <= 2)) throw new RangeError(`prior correction strength must be in [0, 2], got ${strength}`);
+    checkStrength(strength);
     const delta = correction.strength - strength;
     const right = new Array<number>(numClasses).fill(0);
     const total = new Array<number>(numClasses).fill(0);

@@ -16,15 +16,13 @@
 import { parseArgs } from 'node:util';
 import type { Split } from '../datasets/types.js';
 import {
-  chooseOperatingPoint, choosePerKeywordThresholds, DEFAULT_MATCH_TOLERANCE_SECONDS, DEFAULT_SWEEP_THRESHOLDS, detPoint, matchDetections, sweepThresholds,
-  TARGET_FALSE_ACCEPTS_PER_HOUR,
+  chooseStreamThresholds, DEFAULT_MATCH_TOLERANCE_SECONDS, detPoint, replayStreams, TARGET_FALSE_ACCEPTS_PER_HOUR,
   type ScoredStream, type SweepOptions,
 } from '../evaluation/detection-metrics.js';
 import { buildStream, modelStreamSources } from '../evaluation/stream-builder.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import type { PosteriorFrame } from '../pipeline/streaming/types.js';
-import { replayTrigger } from '../pipeline/streaming/trigger.js';
 
 const STREAM_SECONDS = 120;
 type Combination = 'first' | 'second' | 'min' | 'mean';
@@ -115,23 +113,12 @@ async function main(): Promise<void> {
   console.log(`models: first ${values.model[0]}, second ${values.model[1]}; hop ${config.hopMs} ms, smoothing ${config.smoothingMs} ms`);
   console.log(`thresholds chosen on ${(choose.seconds / 60).toFixed(0)} min (${values['choose-data']}, ${values['choose-split']}), applied to ${(report.seconds / 60).toFixed(0)} min (${values['report-data']}, ${values['report-split']}${values['report-holdout'] ? ', holdout' : ''})`);
   for (const how of COMBINATIONS) {
-    // As kws evaluate-stream: a keyword said fewer than 20 times keeps the one-threshold operating point.
-    const point = chooseOperatingPoint(sweepThresholds(choose.scored[how], sweepOptions), TARGET_FALSE_ACCEPTS_PER_HOUR);
-    const fallback = point?.threshold ?? Math.max(...DEFAULT_SWEEP_THRESHOLDS);
-    const sparse = { minOccurrences: 20, threshold: fallback };
-    const chosen = choosePerKeywordThresholds(choose.scored[how], sweepOptions, keywords, TARGET_FALSE_ACCEPTS_PER_HOUR, sparse);
+    const { perKeyword: chosen, fallbackThreshold } = chooseStreamThresholds(choose.scored[how], sweepOptions, keywords);
     if (!chosen) {
       console.log(`${how}: no per-keyword thresholds reach <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h on the choice streams`);
       continue;
     }
-    const total = { hits: 0, misses: 0, falseAccepts: 0 };
-    for (const s of report.scored[how]) {
-      const detections = replayTrigger(first.labels, s.posteriors, { ...config, thresholds: chosen.thresholds, defaultThreshold: fallback }, sweepOptions.windowSeconds, sweepOptions.historyLength);
-      const r = matchDetections(detections, s.truth, DEFAULT_MATCH_TOLERANCE_SECONDS);
-      total.hits += r.hits;
-      total.misses += r.misses;
-      total.falseAccepts += r.falseAccepts;
-    }
+    const total = replayStreams(report.scored[how], sweepOptions, { ...config, thresholds: chosen.thresholds, defaultThreshold: fallbackThreshold });
     const held = detPoint(NaN, total, report.seconds);
     const c = chosen.point;
     console.log(

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   if (!values.data) throw new Error('usage: pocketsphinx-baseline --data DIR [--split train|validation|test|all] [--holdout] [--source NAME] [--per-word N] [--jobs N] [--out report.json]');
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a positive integer, got '${values.jobs}'`);
-  const commands = COMMANDS_12.filter((l) => !l.startsWith('_'));
+  const commands: readonly string[] = COMMANDS_12;
   const readOptions = { task: '12' as const };
   const dataset = await readSpeechCommands(resolve(values.data), values.holdout ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
   const perWord = values['per-word'] === undefined ? Infinity : Number(values['per-word']);
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const taken = new Map<string, number>();
   // --per-word keeps the first N clips of each command in path order: a subset fixed before any result.
   const items = dataset.items
-    .filter((i) => (values.split === 'all' || i.split === values.split) && (commands as readonly string[]).includes(i.label))
+    .filter((i) => (values.split === 'all' || i.split === values.split) && commands.includes(i.label))
     .filter((i) => values.source === undefined || i.source === values.source)
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     .filter((i) => {
