@@ -21,7 +21,17 @@ import { startModelDemo } from '../pipeline/demo-server.js';
 import { DEFAULT_MODEL_PATH } from '../pipeline/recognizer.js';
 import type { CustomRunSummary } from '../custom/custom-job.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/** execFile, failing with the exit code or signal and both output streams (a bare 'Command failed' hides why the child died). */
+async function run(file: string, args: string[], options: { cwd: string; maxBuffer?: number }): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await execFileAsync(file, args, options);
+  } catch (err) {
+    const e = err as { code?: number | string; signal?: string | null; stdout?: string; stderr?: string };
+    throw new Error(`kws ${args[1]} exited with code ${e.code ?? '?'}, signal ${e.signal ?? 'none'}\nstderr:\n${e.stderr ?? ''}\nstdout:\n${e.stdout ?? ''}`, { cause: err });
+  }
+}
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 const kws = join(repoRoot, 'bin', 'kws.js');
 
@@ -114,11 +124,11 @@ test('kws listen and the demo use the custom model and its words', async () => {
 });
 
 test('bad keywords and recordings folders are usage errors naming the problem', async () => {
-  const bad = await run(process.execPath, [kws, 'custom', '--words', 'hey2', '--out', join(dir, 'bad')], { cwd: repoRoot }).catch((err: { code: number; stderr: string }) => err);
+  const bad = await execFileAsync(process.execPath, [kws, 'custom', '--words', 'hey2', '--out', join(dir, 'bad')], { cwd: repoRoot }).catch((err: { code: number; stderr: string }) => err);
   assert.equal((bad as { code: number }).code, 2);
   assert.match((bad as { stderr: string }).stderr, /--words: 'hey2' must be letters only/);
   await mkdir(join(dir, 'wrong', 'hello'), { recursive: true });
-  const wrong = await run(process.execPath, [kws, 'custom', '--words', 'happy', '--recordings', join(dir, 'wrong'), '--out', join(dir, 'bad2')], { cwd: repoRoot }).catch((err: { code: number; stderr: string }) => err);
+  const wrong = await execFileAsync(process.execPath, [kws, 'custom', '--words', 'happy', '--recordings', join(dir, 'wrong'), '--out', join(dir, 'bad2')], { cwd: repoRoot }).catch((err: { code: number; stderr: string }) => err);
   assert.equal((wrong as { code: number }).code, 1);
   assert.match((wrong as { stderr: string }).stderr, /--recordings .*wrong\/hello: not a keyword's folder \(expected one of happy\)/);
 });
