@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_AUGMENT_CONFIG, type AugmentConfig } from '../datasets/augment.js';
@@ -5,7 +6,7 @@ import type { Task } from '../datasets/types.js';
 import { UsageError } from './exit-codes.js';
 import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
 import { checkRunFolder } from './run-folder.js';
-import { DEFAULT_ATTENTION_UNITS, POOLING_KINDS, type Pooling } from '../model/types.js';
+import { DEFAULT_ATTENTION_UNITS, DEFAULT_DISTILL_WEIGHT, POOLING_KINDS, type Pooling } from '../model/types.js';
 
 /** `MIN,MAX` in dB, MIN <= MAX. */
 function snrRange(value: string): [number, number] {
@@ -84,6 +85,8 @@ interface TrainCliOptions {
   validationFrom: string[];
   excludeSource: string[];
   excludeWord: string[];
+  teacher: string[];
+  distillWeight?: number;
 }
 
 /** The training job's dead ends, with what to do next. */
@@ -143,11 +146,15 @@ export function registerTrainCommand(program: Command): void {
     .option('--widen', 'with --init-from: grow the starting model to --units/--hidden (e.g. 128,128 and 128); the trained units are kept and the new ones start with zero outgoing weights, so training starts from the same function')
     .option('--validation-from <dir>', 'select the best epoch and fit the temperature on this folder\'s validation split only (repeatable; default: every folder\'s)', collect, [])
     .option('--exclude-source <name>', 'leave out every clip of this source from all splits, e.g. synth:flite to test on an unseen TTS engine (repeatable)', collect, [])
+    .option('--teacher <model.onnx>', 'distil: train towards the mean probabilities of these float kws models (same labels and features) on each augmented batch, mixed with the labels (repeatable)', collect, [])
+    .option('--distill-weight <w>', `with --teacher: weight of the teachers' probabilities in the targets, the rest on the label (default ${DEFAULT_DISTILL_WEIGHT})`, numberIn('--distill-weight', 0, 1))
     .option('--exclude-word <word>', 'leave out every clip of this word from all folders and splits, e.g. to start custom keywords from a model that never heard them (repeatable)', collect, [])
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder');
       if (opts.trainers > availableParallelism()) throw new UsageError(`--trainers ${opts.trainers}: this machine has ${availableParallelism()} cores; more trainer threads than cores only slow each other down`);
       if (opts.widen === true && opts.initFrom === undefined) throw new UsageError('--widen grows the model given by --init-from: give --init-from too');
+      if (opts.distillWeight !== undefined && opts.teacher.length === 0) throw new UsageError('--distill-weight weighs the models given by --teacher: give --teacher too');
+      for (const t of opts.teacher) if (!existsSync(t)) throw new UsageError(`--teacher ${t}: no such file`);
       await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
       const { runTrainJob } = await import('../model/train-job.js');
@@ -186,6 +193,8 @@ export function registerTrainCommand(program: Command): void {
           validationFrom: opts.validationFrom,
           excludeSources: opts.excludeSource,
           excludeWords: opts.excludeWord.map((w) => w.trim().toLowerCase()),
+          teachers: opts.teacher,
+          distillWeight: opts.distillWeight,
           command: `kws ${process.argv.slice(2).join(' ')}`,
           log: (line) => process.stderr.write(`${line}\n`),
         }),

@@ -17,11 +17,12 @@ export interface GradientPeerInit {
   backend: BackendName;
 }
 
-/** One shard of a batch: features [count, frames, dim] flattened, labels [count]. */
+/** One shard of a batch: features [count, frames, dim] flattened, labels [count], soft targets [count, numClasses] or null (one-hot labels). */
 export interface ShardRequest {
   weights: Float32Array[];
   x: Float32Array;
   labels: Int32Array;
+  targets: Float32Array | null;
   frames: number;
   dim: number;
   numClasses: number;
@@ -41,14 +42,21 @@ export class DataParallelError extends Error {
   }
 }
 
+/** A shard as tensors: features, targets (one-hot labels or soft targets) and the labels themselves. */
+export interface ShardTensors {
+  x: tf.Tensor3D;
+  y: tf.Tensor2D;
+  label: tf.Tensor1D;
+}
+
 /**
- * Gradients of the shard's mean loss (label-smoothed softmax cross-entropy, dropout seeded by
- * `dropoutSeed`) for every trainable variable, in `model.trainableVariables` order.
+ * Gradients of the shard's mean loss (label-smoothed softmax cross-entropy against `y`, dropout
+ * seeded by `dropoutSeed`) for every trainable variable, in `model.trainableVariables` order;
+ * `correct` counts argmax = label.
  */
 export function shardGradients(
   model: BiLstmClassifier,
-  x: tf.Tensor3D,
-  y: tf.Tensor2D,
+  { x, y, label }: ShardTensors,
   dropoutSeed: number,
   labelSmoothing: number,
 ): { gradients: tf.Tensor[]; loss: number; correct: number } {
@@ -56,7 +64,7 @@ export function shardGradients(
   let correct = 0;
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.logits(x, true, dropoutSeed);
-    correct = tf.tidy(() => logits.argMax(-1).equal(y.argMax(-1)).sum().dataSync()[0]!);
+    correct = tf.tidy(() => logits.argMax(-1).equal(label).sum().dataSync()[0]!);
     return tf.losses.softmaxCrossEntropy(y, logits, undefined, labelSmoothing) as tf.Scalar;
   }, variables);
   const loss = value.dataSync()[0]!;
@@ -64,11 +72,15 @@ export function shardGradients(
   return { gradients: variables.map((v) => grads[v.name]!), loss, correct };
 }
 
-export function shardTensors(x: Float32Array, labels: Int32Array, frames: number, dim: number, numClasses: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
-  return tf.tidy(() => ({
-    x: tf.tensor3d(x, [labels.length, frames, dim]),
-    y: tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D,
-  }));
+export function shardTensors(x: Float32Array, labels: Int32Array, frames: number, dim: number, numClasses: number, targets: Float32Array | null = null): ShardTensors {
+  return tf.tidy(() => {
+    const label = tf.tensor1d(labels, 'int32');
+    return {
+      x: tf.tensor3d(x, [labels.length, frames, dim]),
+      y: targets ? tf.tensor2d(targets, [labels.length, numClasses]) : (tf.oneHot(label, numClasses).toFloat() as tf.Tensor2D),
+      label,
+    };
+  });
 }
 
 /** A worker thread that computes the gradients of one shard per request. */
@@ -108,7 +120,8 @@ class GradientPeer {
 
   async compute(request: ShardRequest): Promise<{ gradients: Float32Array[]; loss: number; correct: number }> {
     const reply = this.#next();
-    this.worker.postMessage(request, [request.x.buffer, request.labels.buffer, ...request.weights.map((w) => w.buffer)] as ArrayBuffer[]);
+    const transfer = [request.x.buffer, request.labels.buffer, ...(request.targets ? [request.targets.buffer] : []), ...request.weights.map((w) => w.buffer)];
+    this.worker.postMessage(request, transfer as ArrayBuffer[]);
     const result = await reply;
     if (result.kind === 'error') throw new DataParallelError(result.message);
     if (result.kind !== 'gradients') throw new DataParallelError(`unexpected reply '${result.kind}' from a gradient worker`);
@@ -157,8 +170,11 @@ export class ParallelStepper {
     return this.peers.length + 1;
   }
 
-  /** One optimizer step on the batch `x` [labels.length, frames, dim]; returns its mean loss and correct count. */
-  async step(x: Float32Array, labels: Int32Array, frames: number, dim: number, numClasses: number, dropoutSeed: number): Promise<{ loss: number; correct: number }> {
+  /**
+   * One optimizer step on the batch `x` [labels.length, frames, dim], towards one-hot labels or
+   * `targets` [labels.length, numClasses] (distillation); returns its mean loss and correct count.
+   */
+  async step(x: Float32Array, labels: Int32Array, frames: number, dim: number, numClasses: number, dropoutSeed: number, targets: Float32Array | null = null): Promise<{ loss: number; correct: number }> {
     const count = labels.length;
     const clip = frames * dim;
     const bounds = shardBounds(count, this.trainers);
@@ -173,6 +189,7 @@ export class ParallelStepper {
         weights: current.map((w) => w.slice()),
         x: x.slice(start * clip, end * clip),
         labels: labels.slice(start, end),
+        targets: targets ? targets.slice(start * numClasses, end * numClasses) : null,
         frames,
         dim,
         numClasses,
@@ -182,8 +199,8 @@ export class ParallelStepper {
     });
     const ownCount = bounds[1]!;
     const own = tf.tidy(() => {
-      const { x: xs, y } = shardTensors(x.subarray(0, ownCount * clip), labels.subarray(0, ownCount), frames, dim, numClasses);
-      const result = shardGradients(this.model, xs, y, dropoutSeed, this.labelSmoothing);
+      const shard = shardTensors(x.subarray(0, ownCount * clip), labels.subarray(0, ownCount), frames, dim, numClasses, targets?.subarray(0, ownCount * numClasses) ?? null);
+      const result = shardGradients(this.model, shard, dropoutSeed, this.labelSmoothing);
       return { gradients: result.gradients.map((g) => tf.keep(g)), loss: result.loss, correct: result.correct };
     });
     const others = await Promise.all(remote);

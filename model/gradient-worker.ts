@@ -19,10 +19,10 @@ port.on('message', (request: ShardRequest) => {
   let reply: PeerReply;
   try {
     tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(request.weights[i]!, v.shape))));
-    const { x, y } = shardTensors(request.x, request.labels, request.frames, request.dim, request.numClasses);
-    const result = shardGradients(model, x, y, request.dropoutSeed, request.labelSmoothing);
+    const shard = shardTensors(request.x, request.labels, request.frames, request.dim, request.numClasses, request.targets);
+    const result = shardGradients(model, shard, request.dropoutSeed, request.labelSmoothing);
     const gradients = result.gradients.map((g) => Float32Array.from(g.dataSync() as Float32Array));
-    tf.dispose([x, y, ...result.gradients]);
+    tf.dispose([shard.x, shard.y, shard.label, ...result.gradients]);
     reply = { kind: 'gradients', gradients, loss: result.loss, correct: result.correct };
     port.postMessage(reply, gradients.map((g) => g.buffer as ArrayBuffer));
   } catch (err) {

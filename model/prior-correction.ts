@@ -31,11 +31,15 @@ function checkStrength(strength: number): void {
   if (!(strength >= 0 && strength <= 2)) throw new RangeError(`prior correction strength must be in [0, 2], got ${strength}`);
 }
 
-/** -strength x log(prior) per label (0 for a label absent from training), after checking the sizes. */
-function priorShift(bias: Float32Array, { strength, trainPrior }: PriorCorrection): number[] {
-  if (trainPrior.length !== bias.length) throw new RangeError(`prior has ${trainPrior.length} labels, the output layer ${bias.length}`);
+/** -strength x log(prior) per label (0 for a label absent from training): what the correction adds to each logit. */
+export function priorLogitShift({ strength, trainPrior }: PriorCorrection): number[] {
   checkStrength(strength);
   return trainPrior.map((p) => (p > 0 ? -strength * Math.log(p) : 0));
+}
+
+function priorShift(bias: Float32Array, correction: PriorCorrection): number[] {
+  if (correction.trainPrior.length !== bias.length) throw new RangeError(`prior has ${correction.trainPrior.length} labels, the output layer ${bias.length}`);
+  return priorLogitShift(correction);
 }
 
 /**

@@ -25,10 +25,11 @@ import { describeBackend, initBackend } from './backend.js';
 import { BiLstmClassifier } from './network.js';
 import { trainClassifier, evaluateSet, isEpochSource, updateBestManifest, LAST_CHECKPOINT, BEST_CHECKPOINT, type TrainLoopOptions, type TrainingData } from './train.js';
 import { calibrate, expectedCalibrationError, softmaxRows } from './calibration.js';
-import { DEFAULT_ATTENTION_UNITS, type ModelArchitecture, type ModelManifest, type ModelWeights, type Pooling } from './types.js';
+import { DEFAULT_ATTENTION_UNITS, DEFAULT_DISTILL_WEIGHT, type ModelArchitecture, type ModelManifest, type ModelWeights, type Pooling } from './types.js';
 import { withAttentionPooling } from './attention-init.js';
 import { widenWeights, type WiderShape } from './widen.js';
 import { readTrainingFolders, trainShareOf, type TrainingFolderOptions } from './training-folders.js';
+import { TeacherEnsemble } from './distillation.js';
 
 export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions {
   lstmUnits: number[];
@@ -55,7 +56,12 @@ export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions
   partialWords?: number;
   /** Transfer learning: the LSTM and hidden layers of these weights, a new output layer for `labels`. */
   transferFrom?: { source: string; weights: ModelWeights };
+  /** Distil from these float kws ONNX models (their mean probabilities on each augmented batch). */
+  teachers?: string[];
+  /** Weight of the teachers' probabilities in the targets (default {@link DEFAULT_DISTILL_WEIGHT}). */
+  distillWeight?: number;
 }
+
 
 async function firstEpochToTrain(runDir: string, resume: boolean): Promise<number> {
   const last = join(runDir, LAST_CHECKPOINT);
@@ -92,6 +98,9 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     throw new Error(`no validation items in ${dirs.join(', ')}: early stopping needs some (or pass --no-early-stopping to train every epoch and keep the last)`);
   }
 
+  const distillWeight = o.distillWeight ?? DEFAULT_DISTILL_WEIGHT;
+  // Loaded before the training data is read, so a wrong teacher fails in seconds.
+  const teachers = o.teachers && o.teachers.length > 0 ? await TeacherEnsemble.load(o.teachers.map((t) => resolve(t)), labels, config) : null;
   const timesOf = (item: DatasetItem): number => repeat.get(trainDir.get(item)!) ?? 1;
   const augment = o.augment ? validateAugmentConfig(o.augment) : null;
   if ((o.partialWords ?? 0) > 0 && !augment) throw new Error('partial words are cut from the waveforms each epoch: they need augmentation (drop --no-augment)');
@@ -146,6 +155,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
         ...((o.trainers ?? 1) > 1 ? { trainers: o.trainers } : {}),
         ...(o.initFrom ? { initFrom: resolve(o.initFrom) } : {}),
         ...(o.transferFrom ? { transferFrom: o.transferFrom.source } : {}),
+        ...(teachers ? { distillation: { teachers: teachers.paths, weight: distillWeight } } : {}),
       },
       metrics: {},
     };
@@ -156,7 +166,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
       model.setWeights({ ...fresh, lstm: o.transferFrom.weights.lstm, hidden: o.transferFrom.weights.hidden, ...(o.transferFrom.weights.attention ? { attention: o.transferFrom.weights.attention } : {}) });
       o.log(`transfer learning from ${o.transferFrom.source}: its ${architecture.lstmUnits.length} LSTM layers${architecture.hiddenUnits > 0 ? ' and hidden layer' : ''}, a new output layer for ${labels.length} labels`);
     }
-    const { state } = await trainClassifier(model, manifest, train, validation, o);
+    if (teachers) o.log(`distillation from ${teachers.paths.length} teacher${teachers.paths.length > 1 ? 's' : ''} (${teachers.paths.join(', ')}): targets ${distillWeight} x their mean probabilities + ${1 - distillWeight} x the label`);
+    const { state } = await trainClassifier(model, manifest, train, validation, { ...o, ...(teachers ? { distillation: { teachers, weight: distillWeight } } : {}) });
     await applyPriorCorrection(o, model, train.y, labels);
     // A prior-corrected model is adjusted to a uniform label prior: its temperature is fitted for one too.
     const weighting = (o.priorCorrection ?? 0) > 0 ? 'class-balanced' : 'as-given';
@@ -194,6 +205,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     model.dispose();
     return { manifest: best, testAccuracy };
   } finally {
+    await teachers?.close();
     if (isEpochSource(train)) await train.close();
   }
 }

@@ -17,8 +17,9 @@ import { BiLstmClassifier } from './network.js';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord, type NamedArray, type TrainingState } from './checkpoint.js';
 import type { ModelManifest } from './types.js';
 import type { BackendName } from './backend.js';
-import { ParallelStepper, shardTensors } from './data-parallel.js';
+import { ParallelStepper, shardTensors, type ShardTensors } from './data-parallel.js';
 import { writeTrainingCurves } from './curves.js';
+import { distillationTargets, type TeacherEnsemble } from './distillation.js';
 
 export interface TrainLoopOptions {
   runDir: string;
@@ -39,6 +40,11 @@ export interface TrainLoopOptions {
    * trainers - 1 worker threads; default 1.
    */
   trainers?: number;
+  /**
+   * Distillation: the teachers' probabilities for each batch as augmented, and the weight of them in
+   * the targets (model/distillation.ts); absent: one-hot labels.
+   */
+  distillation?: { teachers: Pick<TeacherEnsemble, 'probabilities'>; weight: number };
   log: (line: string) => void;
 }
 
@@ -75,7 +81,7 @@ function batchArrays(set: FeatureBlock, indices: ArrayLike<number>, start: numbe
   return { xs, labels };
 }
 
-function batchTensors(set: FeatureBlock, indices: ArrayLike<number>, start: number, end: number, numClasses: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
+function batchTensors(set: FeatureBlock, indices: ArrayLike<number>, start: number, end: number, numClasses: number): ShardTensors {
   const { xs, labels } = batchArrays(set, indices, start, end);
   return shardTensors(xs, labels, set.frames, set.dim, numClasses);
 }
@@ -93,7 +99,7 @@ export function evaluateSet(
   const allLogits = new Float32Array(set.count * numClasses);
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
-    const { x, y } = batchTensors(set, order, start, end, numClasses);
+    const { x, y, label } = batchTensors(set, order, start, end, numClasses);
     const [loss, pred, logits] = tf.tidy(() => {
       const logits = model.logits(x, false);
       return [tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.SUM), logits.argMax(-1), logits];
@@ -101,7 +107,7 @@ export function evaluateSet(
     lossSum += (loss as tf.Scalar).dataSync()[0]!;
     predictions.set((pred as tf.Tensor1D).dataSync() as Int32Array, start);
     allLogits.set((logits as tf.Tensor2D).dataSync() as Float32Array, start * numClasses);
-    tf.dispose([x, y, loss!, pred!, logits!]);
+    tf.dispose([x, y, label, loss!, pred!, logits!]);
   }
   let correct = 0;
   for (let i = 0; i < set.count; i++) if (predictions[i] === set.y[i]) correct++;
@@ -181,7 +187,10 @@ export async function trainClassifier(
         const end = Math.min(train.count, start + options.batchSize);
         const { xs, labels } = batchArrays(block, order, start, end);
         const dropoutSeed = rng.int(2 ** 31);
-        const result = await stepper.step(xs, labels, block.frames, block.dim, numClasses, dropoutSeed);
+        const targets = options.distillation
+          ? distillationTargets(await options.distillation.teachers.probabilities(xs, labels.length, block.frames, block.dim), labels, numClasses, options.distillation.weight)
+          : null;
+        const result = await stepper.step(xs, labels, block.frames, block.dim, numClasses, dropoutSeed, targets);
         lossSum += result.loss * (end - start);
         correct += result.correct;
         seen += end - start;

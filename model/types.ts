@@ -10,6 +10,8 @@ import type { CalibrationWeighting } from './calibration.js';
 export type Pooling = 'mean' | 'last' | 'attention';
 export const POOLING_KINDS: readonly Pooling[] = ['mean', 'last', 'attention'];
 export const DEFAULT_ATTENTION_UNITS = 32;
+/** Weight of the teachers' probabilities in the distillation targets (the rest on the label). */
+export const DEFAULT_DISTILL_WEIGHT = 0.5;
 
 /** A stacked bidirectional LSTM classifier over feature frames. */
 export interface ModelArchitecture {
@@ -121,6 +123,8 @@ export interface ModelManifest {
     initFrom?: string;
     /** Model whose LSTM and hidden layers a custom-keyword model started from (transfer learning). */
     transferFrom?: string;
+    /** Teachers distilled from (model/distillation.ts) and the weight of their probabilities in the targets. */
+    distillation?: { teachers: string[]; weight: number };
   };
   metrics: Record<string, number>;
   /** Streaming detection thresholds measured for this model (absent: the detector's defaults). */
