@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { guardUnfinished } from './unfinished.js';
 import { helpConfiguration } from './help.js';
 import { packageVersion } from './version.js';
 
@@ -31,7 +32,13 @@ function invokedCommand(): Command {
   return command;
 }
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+function nameOf(command: Command): string {
+  return command === program ? 'kws' : `kws ${command.name()}`;
+}
+
+const unfinished = guardUnfinished(() => nameOf(invokedCommand()));
+
+program.parseAsync(process.argv).finally(unfinished.done).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     // commander has printed the message (and the command's help) already.
     const done = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
@@ -39,7 +46,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     return;
   }
   const command = invokedCommand();
-  const name = command === program ? 'kws' : `kws ${command.name()}`;
+  const name = nameOf(command);
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`${name}: ${message}\n`);
   process.exitCode = exitCodeFor(err);
