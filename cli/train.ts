@@ -87,6 +87,7 @@ interface TrainCliOptions {
   excludeWord: string[];
   teacher: string[];
   distillWeight?: number;
+  distillTemperature?: number;
 }
 
 /** The training job's dead ends, with what to do next. */
@@ -148,12 +149,15 @@ export function registerTrainCommand(program: Command): void {
     .option('--exclude-source <name>', 'leave out every clip of this source from all splits, e.g. synth:flite to test on an unseen TTS engine (repeatable)', collect, [])
     .option('--teacher <model.onnx>', 'distil: train towards the mean probabilities of these float kws models (same labels and features) on each augmented batch, mixed with the labels (repeatable)', collect, [])
     .option('--distill-weight <w>', `with --teacher: weight of the teachers' probabilities in the targets, the rest on the label (default ${DEFAULT_DISTILL_WEIGHT})`, numberIn('--distill-weight', 0, 1))
+    .option('--distill-temperature <t>', 'with --teacher: softmax temperature of the teachers\' probabilities (above 1 softens them; default 1)', numberIn('--distill-temperature', 0.1, 20))
     .option('--exclude-word <word>', 'leave out every clip of this word from all folders and splits, e.g. to start custom keywords from a model that never heard them (repeatable)', collect, [])
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder');
       if (opts.trainers > availableParallelism()) throw new UsageError(`--trainers ${opts.trainers}: this machine has ${availableParallelism()} cores; more trainer threads than cores only slow each other down`);
       if (opts.widen === true && opts.initFrom === undefined) throw new UsageError('--widen grows the model given by --init-from: give --init-from too');
-      if (opts.distillWeight !== undefined && opts.teacher.length === 0) throw new UsageError('--distill-weight weighs the models given by --teacher: give --teacher too');
+      if ((opts.distillWeight !== undefined || opts.distillTemperature !== undefined) && opts.teacher.length === 0) {
+        throw new UsageError(`${opts.distillWeight !== undefined ? '--distill-weight' : '--distill-temperature'} applies to the models given by --teacher: give --teacher too`);
+      }
       for (const t of opts.teacher) if (!existsSync(t)) throw new UsageError(`--teacher ${t}: no such file`);
       await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
@@ -195,6 +199,7 @@ export function registerTrainCommand(program: Command): void {
           excludeWords: opts.excludeWord.map((w) => w.trim().toLowerCase()),
           teachers: opts.teacher,
           distillWeight: opts.distillWeight,
+          distillTemperature: opts.distillTemperature,
           command: `kws ${process.argv.slice(2).join(' ')}`,
           log: (line) => process.stderr.write(`${line}\n`),
         }),

@@ -2,7 +2,8 @@
  * Knowledge distillation (Hinton et al., 2015) from an ensemble of trained kws models: every
  * training batch, exactly as augmented, goes through the teachers (their ONNX files, on
  * onnxruntime-node), and the student learns
- *   target = weight x (mean of the teachers' probabilities) + (1 - weight) x one-hot(label).
+ *   target = weight x (mean of the teachers' probabilities) + (1 - weight) x one-hot(label),
+ * the teachers' probabilities optionally softened by a softmax temperature.
  * The teachers' probabilities are those of their networks before the prior correction and the
  * temperature (both are applied again to the student after training): the student learns what the
  * teachers learned from the same training prior, not an output already corrected for it.
@@ -28,14 +29,15 @@ interface Teacher {
   uncorrect: Float64Array;
 }
 
-/** Row-wise softmax of `logits` [rows, classes] plus `shift` per class, added into `into`. */
-function addSoftmaxRows(logits: Float32Array, shift: Float64Array, classes: number, into: Float64Array): void {
+/** Row-wise softmax of (`logits` [rows, classes] + `shift` per class) / `temperature`, added into `into`. */
+function addSoftmaxRows(logits: Float32Array, shift: Float64Array, classes: number, temperature: number, into: Float64Array): void {
+  const z = new Float64Array(classes);
   for (let r = 0; r < logits.length / classes; r++) {
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) max = Math.max(max, logits[r * classes + c]! + shift[c]!);
+    for (let c = 0; c < classes; c++) z[c] = (logits[r * classes + c]! + shift[c]!) / temperature;
+    const max = Math.max(...z);
     let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(logits[r * classes + c]! + shift[c]! - max);
-    for (let c = 0; c < classes; c++) into[r * classes + c]! += Math.exp(logits[r * classes + c]! + shift[c]! - max) / sum;
+    for (let c = 0; c < classes; c++) sum += Math.exp(z[c]! - max);
+    for (let c = 0; c < classes; c++) into[r * classes + c]! += Math.exp(z[c]! - max) / sum;
   }
 }
 
@@ -79,12 +81,16 @@ export class TeacherEnsemble {
     return new TeacherEnsemble(paths, teachers, labels.length);
   }
 
-  /** Mean of the teachers' (uncorrected, temperature 1) probabilities for `count` clips of `frames` x `dim` features. */
-  async probabilities(x: Float32Array, count: number, frames: number, dim: number): Promise<Float32Array> {
+  /**
+   * Mean of the teachers' uncorrected probabilities for `count` clips of `frames` x `dim` features,
+   * at softmax `temperature` (above 1 softens them: more weight on the classes they rank next).
+   */
+  async probabilities(x: Float32Array, count: number, frames: number, dim: number, temperature = 1): Promise<Float32Array> {
+    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new DistillationError(`the teachers' temperature must be a positive number, got ${temperature}`);
     const sum = new Float64Array(count * this.classes);
     for (const t of this.teachers) {
       const out = await t.session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [count, frames, dim]) });
-      addSoftmaxRows(out[LOGITS_NAME]!.data as Float32Array, t.uncorrect, this.classes, sum);
+      addSoftmaxRows(out[LOGITS_NAME]!.data as Float32Array, t.uncorrect, this.classes, temperature, sum);
     }
     return Float32Array.from(sum, (v) => v / this.teachers.length);
   }

@@ -60,6 +60,8 @@ export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions
   teachers?: string[];
   /** Weight of the teachers' probabilities in the targets (default {@link DEFAULT_DISTILL_WEIGHT}). */
   distillWeight?: number;
+  /** Softmax temperature of the teachers' probabilities (default 1). */
+  distillTemperature?: number;
 }
 
 
@@ -99,6 +101,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   }
 
   const distillWeight = o.distillWeight ?? DEFAULT_DISTILL_WEIGHT;
+  const distillTemperature = o.distillTemperature ?? 1;
   // Loaded before the training data is read, so a wrong teacher fails in seconds.
   const teachers = o.teachers && o.teachers.length > 0 ? await TeacherEnsemble.load(o.teachers.map((t) => resolve(t)), labels, config) : null;
   const timesOf = (item: DatasetItem): number => repeat.get(trainDir.get(item)!) ?? 1;
@@ -155,7 +158,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
         ...((o.trainers ?? 1) > 1 ? { trainers: o.trainers } : {}),
         ...(o.initFrom ? { initFrom: resolve(o.initFrom) } : {}),
         ...(o.transferFrom ? { transferFrom: o.transferFrom.source } : {}),
-        ...(teachers ? { distillation: { teachers: teachers.paths, weight: distillWeight } } : {}),
+        ...(teachers ? { distillation: { teachers: teachers.paths, weight: distillWeight, temperature: distillTemperature } } : {}),
       },
       metrics: {},
     };
@@ -166,8 +169,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
       model.setWeights({ ...fresh, lstm: o.transferFrom.weights.lstm, hidden: o.transferFrom.weights.hidden, ...(o.transferFrom.weights.attention ? { attention: o.transferFrom.weights.attention } : {}) });
       o.log(`transfer learning from ${o.transferFrom.source}: its ${architecture.lstmUnits.length} LSTM layers${architecture.hiddenUnits > 0 ? ' and hidden layer' : ''}, a new output layer for ${labels.length} labels`);
     }
-    if (teachers) o.log(`distillation from ${teachers.paths.length} teacher${teachers.paths.length > 1 ? 's' : ''} (${teachers.paths.join(', ')}): targets ${distillWeight} x their mean probabilities + ${1 - distillWeight} x the label`);
-    const { state } = await trainClassifier(model, manifest, train, validation, { ...o, ...(teachers ? { distillation: { teachers, weight: distillWeight } } : {}) });
+    if (teachers) o.log(`distillation from ${teachers.paths.length} teacher${teachers.paths.length > 1 ? 's' : ''} (${teachers.paths.join(', ')}): targets ${distillWeight} x their mean probabilities${distillTemperature === 1 ? '' : ` at temperature ${distillTemperature}`} + ${1 - distillWeight} x the label`);
+    const { state } = await trainClassifier(model, manifest, train, validation, { ...o, ...(teachers ? { distillation: { teachers, weight: distillWeight, temperature: distillTemperature } } : {}) });
     await applyPriorCorrection(o, model, train.y, labels);
     // A prior-corrected model is adjusted to a uniform label prior: its temperature is fitted for one too.
     const weighting = (o.priorCorrection ?? 0) > 0 ? 'class-balanced' : 'as-given';

@@ -44,7 +44,7 @@ export interface TrainLoopOptions {
    * Distillation: the teachers' probabilities for each batch as augmented, and the weight of them in
    * the targets (model/distillation.ts); absent: one-hot labels.
    */
-  distillation?: { teachers: Pick<TeacherEnsemble, 'probabilities'>; weight: number };
+  distillation?: { teachers: Pick<TeacherEnsemble, 'probabilities'>; weight: number; temperature: number };
   log: (line: string) => void;
 }
 
@@ -188,7 +188,7 @@ export async function trainClassifier(
         const { xs, labels } = batchArrays(block, order, start, end);
         const dropoutSeed = rng.int(2 ** 31);
         const targets = options.distillation
-          ? distillationTargets(await options.distillation.teachers.probabilities(xs, labels.length, block.frames, block.dim), labels, numClasses, options.distillation.weight)
+          ? distillationTargets(await options.distillation.teachers.probabilities(xs, labels.length, block.frames, block.dim, options.distillation.temperature), labels, numClasses, options.distillation.weight)
           : null;
         const result = await stepper.step(xs, labels, block.frames, block.dim, numClasses, dropoutSeed, targets);
         lossSum += result.loss * (end - start);

@@ -123,8 +123,8 @@ export interface ModelManifest {
     initFrom?: string;
     /** Model whose LSTM and hidden layers a custom-keyword model started from (transfer learning). */
     transferFrom?: string;
-    /** Teachers distilled from (model/distillation.ts) and the weight of their probabilities in the targets. */
-    distillation?: { teachers: string[]; weight: number };
+    /** Teachers distilled from (model/distillation.ts), the weight of their probabilities in the targets and their softmax temperature. */
+    distillation?: { teachers: string[]; weight: number; temperature: number };
   };
   metrics: Record<string, number>;
   /** Streaming detection thresholds measured for this model (absent: the detector's defaults). */

@@ -70,14 +70,17 @@ test('teachers give the mean of their networks\' probabilities before prior corr
       const clips = randomClips(mean, 5, 3);
       const x = new Float32Array(5 * 6 * 13);
       clips.forEach((c, i) => x.set(c, i * c.length));
-      const got = await teachers.probabilities(x, 5, 6, 13);
-      clips.forEach((clip, i) => {
-        const each = networks.map((w) => softmax(referenceForward(w, clip).logits));
-        for (let c = 0; c < 4; c++) {
-          const want = (each[0]![c]! + each[1]![c]!) / 2;
-          assert.ok(Math.abs(got[i * 4 + c]! - want) < 1e-4, `clip ${i} class ${c}: ${got[i * 4 + c]} vs ${want}`);
-        }
-      });
+      for (const temperature of [1, 2.5]) {
+        const got = await teachers.probabilities(x, 5, 6, 13, temperature);
+        clips.forEach((clip, i) => {
+          const each = networks.map((w) => softmax(Array.from(referenceForward(w, clip).logits, (z) => z / temperature)));
+          for (let c = 0; c < 4; c++) {
+            const want = (each[0]![c]! + each[1]![c]!) / 2;
+            assert.ok(Math.abs(got[i * 4 + c]! - want) < 1e-4, `temperature ${temperature}, clip ${i} class ${c}: ${got[i * 4 + c]} vs ${want}`);
+          }
+        });
+      }
+      await assert.rejects(teachers.probabilities(x, 5, 6, 13, 0), /temperature must be a positive number, got 0/);
     } finally {
       await teachers.close();
     }
@@ -152,14 +155,14 @@ test('kws train --teacher: the teachers change training, weight 0 trains as with
     const lines: string[] = [];
     const { manifest } = await runTrainJob(options(join(dir, 'taught'), [teacherPath], undefined, lines));
     assert.ok(lines.some((l) => l.startsWith(`distillation from 1 teacher (${teacherPath}): targets 0.5 x`)), lines.join('\n'));
-    assert.deepEqual(manifest.training.distillation, { teachers: [teacherPath], weight: 0.5 });
+    assert.deepEqual(manifest.training.distillation, { teachers: [teacherPath], weight: 0.5, temperature: 1 });
     const [plain, zero, taught] = await Promise.all(['plain', 'zero', 'taught'].map((r) => loadCheckpoint(join(dir, r, 'last.ckpt'))));
     assert.deepEqual(zero!.weights.output.kernel, plain!.weights.output.kernel, 'weight 0: the targets are the labels');
     assert.notDeepEqual(taught!.weights.output.kernel, plain!.weights.output.kernel);
 
     const usage = await runKws(['train', '--data', data, '--out', join(dir, 'cli'), '--distill-weight', '0.3'], dir);
     assert.equal(usage.code, 2, usage.stderr);
-    assert.match(usage.stderr, /--distill-weight weighs the models given by --teacher: give --teacher too/);
+    assert.match(usage.stderr, /--distill-weight applies to the models given by --teacher: give --teacher too/);
     const missing = await runKws(['train', '--data', data, '--out', join(dir, 'cli'), '--teacher', join(dir, 'nope.onnx')], dir);
     assert.equal(missing.code, 2, missing.stderr);
     assert.match(missing.stderr, /--teacher .*nope\.onnx: no such file/);
