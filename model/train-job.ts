@@ -64,7 +64,6 @@ export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions
   distillTemperature?: number;
 }
 
-
 async function firstEpochToTrain(runDir: string, resume: boolean): Promise<number> {
   const last = join(runDir, LAST_CHECKPOINT);
   if (!resume || !existsSync(last)) return 1;
@@ -102,22 +101,27 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
 
   const distillWeight = o.distillWeight ?? DEFAULT_DISTILL_WEIGHT;
   const distillTemperature = o.distillTemperature ?? 1;
-  // Loaded before the training data is read, so a wrong teacher fails in seconds.
-  const teachers = o.teachers && o.teachers.length > 0 ? await TeacherEnsemble.load(o.teachers.map((t) => resolve(t)), labels, config) : null;
   const timesOf = (item: DatasetItem): number => repeat.get(trainDir.get(item)!) ?? 1;
   const augment = o.augment ? validateAugmentConfig(o.augment) : null;
   if ((o.partialWords ?? 0) > 0 && !augment) throw new Error('partial words are cut from the waveforms each epoch: they need augmentation (drop --no-augment)');
+  // Loaded before the training data is read, so a wrong teacher fails in seconds.
+  const teachers = o.teachers && o.teachers.length > 0 ? await TeacherEnsemble.load(o.teachers.map((t) => resolve(t)), labels, config) : null;
   let train: TrainingData;
   let noiseFiles: string[] = [];
-  if (augment) {
-    // Noise whose later part became validation/test silence is mixed in from its train share only.
-    const usableFraction = silenceFromNamedNoise ? trainShareOf(DEFAULT_SPLIT) : 1;
-    const noiseSources = namedNoiseFiles.length > 0 ? namedNoiseFiles.map((path) => ({ path, usableFraction })) : datasetNoise;
-    noiseFiles = noiseSources.map((s) => s.path);
-    train = await augmentedTrainingSource(o, bySplit.train, labels, config, augment, noiseSources, timesOf);
-  } else {
-    const fixed = await featuresFor('train', bySplit.train, labels, config, o.cacheDir, o.log);
-    train = repeat.size > 0 ? repeatExamples(fixed, fixed.items.map(timesOf)) : fixed;
+  try {
+    if (augment) {
+      // Noise whose later part became validation/test silence is mixed in from its train share only.
+      const usableFraction = silenceFromNamedNoise ? trainShareOf(DEFAULT_SPLIT) : 1;
+      const noiseSources = namedNoiseFiles.length > 0 ? namedNoiseFiles.map((path) => ({ path, usableFraction })) : datasetNoise;
+      noiseFiles = noiseSources.map((s) => s.path);
+      train = await augmentedTrainingSource(o, bySplit.train, labels, config, augment, noiseSources, timesOf);
+    } else {
+      const fixed = await featuresFor('train', bySplit.train, labels, config, o.cacheDir, o.log);
+      train = repeat.size > 0 ? repeatExamples(fixed, fixed.items.map(timesOf)) : fixed;
+    }
+  } catch (err) {
+    await teachers?.close();
+    throw err;
   }
   try {
     o.log(`train clips per label${repeat.size > 0 ? ' after --repeat' : ''}: ${labelCounts(train.y, labels)} (${train.count} in all)`);
