@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { INPUT_NAME, LOGITS_NAME } from './onnx/export.js';
 import { readOnnxManifest } from './onnx/metadata.js';
 import { priorLogitShift } from './prior-correction.js';
+import { softmaxRows } from './calibration.js';
 import type { FeatureConfig } from '../features/types.js';
 
 export class DistillationError extends Error {
@@ -27,18 +28,6 @@ interface Teacher {
   session: ort.InferenceSession;
   /** Added to the file's logits to undo its baked-in prior correction (zeros without one). */
   uncorrect: Float64Array;
-}
-
-/** Row-wise softmax of (`logits` [rows, classes] + `shift` per class) / `temperature`, added into `into`. */
-function addSoftmaxRows(logits: Float32Array, shift: Float64Array, classes: number, temperature: number, into: Float64Array): void {
-  const z = new Float64Array(classes);
-  for (let r = 0; r < logits.length / classes; r++) {
-    for (let c = 0; c < classes; c++) z[c] = (logits[r * classes + c]! + shift[c]!) / temperature;
-    const max = Math.max(...z);
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(z[c]! - max);
-    for (let c = 0; c < classes; c++) into[r * classes + c]! += Math.exp(z[c]! - max) / sum;
-  }
 }
 
 export class TeacherEnsemble {
@@ -90,7 +79,8 @@ export class TeacherEnsemble {
     const sum = new Float64Array(count * this.classes);
     for (const t of this.teachers) {
       const out = await t.session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [count, frames, dim]) });
-      addSoftmaxRows(out[LOGITS_NAME]!.data as Float32Array, t.uncorrect, this.classes, temperature, sum);
+      const uncorrected = Float32Array.from(out[LOGITS_NAME]!.data as Float32Array, (z, i) => z + t.uncorrect[i % this.classes]!);
+      softmaxRows(uncorrected, this.classes, temperature).forEach((p, i) => (sum[i]! += p));
     }
     return Float32Array.from(sum, (v) => v / this.teachers.length);
   }
