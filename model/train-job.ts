@@ -106,7 +106,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   if ((o.partialWords ?? 0) > 0 && !augment) throw new Error('partial words are cut from the waveforms each epoch: they need augmentation (drop --no-augment)');
   // Loaded before the training data is read, so a wrong teacher fails in seconds.
   const teachers = o.teachers && o.teachers.length > 0 ? await TeacherEnsemble.load(o.teachers.map((t) => resolve(t)), labels, config) : null;
-  let train: TrainingData;
+  let train: TrainingData | undefined;
   let noiseFiles: string[] = [];
   try {
     if (augment) {
@@ -119,11 +119,6 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
       const fixed = await featuresFor('train', bySplit.train, labels, config, o.cacheDir, o.log);
       train = repeat.size > 0 ? repeatExamples(fixed, fixed.items.map(timesOf)) : fixed;
     }
-  } catch (err) {
-    await teachers?.close();
-    throw err;
-  }
-  try {
     o.log(`train clips per label${repeat.size > 0 ? ' after --repeat' : ''}: ${labelCounts(train.y, labels)} (${train.count} in all)`);
     const validation = bySplit.validation.length > 0 ? await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log) : null;
     const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
@@ -213,7 +208,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     return { manifest: best, testAccuracy };
   } finally {
     await teachers?.close();
-    if (isEpochSource(train)) await train.close();
+    if (train && isEpochSource(train)) await train.close();
   }
 }
 
