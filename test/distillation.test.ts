@@ -23,17 +23,11 @@ import { runTrainJob, type TrainJobOptions } from '../model/train-job.js';
 import type { ModelArchitecture, ModelManifest } from '../model/types.js';
 import { SeededRandom } from '../util/random.js';
 import { runKws } from './helpers/kws-process.js';
+import { softmax } from './helpers/softmax.js';
 import { randomClips, randomModelWeights, testManifest, TEST_FEATURE_CONFIG } from './helpers/random-weights.js';
 import { writeToneDataset } from './helpers/tone-dataset.js';
 
 const backend = (await initBackend()) as BackendName;
-
-function softmax(z: ArrayLike<number>): number[] {
-  const m = Math.max(...Array.from(z));
-  const e = Array.from(z, (v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
 
 test('targets: weight x teacher + (1 - weight) x one-hot, rows summing to 1; bad weights and sizes refused', () => {
   const teacher = Float32Array.from([0.7, 0.2, 0.1, 0.1, 0.1, 0.8]);

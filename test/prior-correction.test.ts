@@ -2,13 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { correctedOutputBias, labelPrior, scoreStrengths, uncorrectedOutputBias } from '../model/prior-correction.js';
 import { SeededRandom } from '../util/random.js';
-
-function softmax(z: ArrayLike<number>): number[] {
-  const m = Math.max(...Array.from(z));
-  const e = Array.from(z, (v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
+import { softmax } from './helpers/softmax.js';
 
 test('labelPrior counts shares of each label, absent labels 0', () => {
   assert.deepEqual(labelPrior(Int32Array.from([0, 1, 1, 3]), 4), [0.25, 0.5, 0, 0.25]);
