@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../model/checkpoint.js';
+import { frameStackOf } from '../model/frame-stacking.js';
 import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from './exit-codes.js';
 import type { Pooling } from '../model/types.js';
@@ -17,6 +18,8 @@ export interface RunFolderRequest {
   lstmUnits: number[];
   hiddenUnits: number;
   pooling: Pooling;
+  /** Frames per LSTM step asked for (default 1). */
+  frameStack?: number;
   /** The command named in messages (default 'kws train'). */
   command?: string;
 }
@@ -42,6 +45,7 @@ export async function checkRunFolder(request: RunFolderRequest): Promise<void> {
     if (arch.lstmUnits.join(',') !== request.lstmUnits.join(',')) differences.push(`--units ${arch.lstmUnits.join(',')} (asked: ${request.lstmUnits.join(',')})`);
     if (arch.hiddenUnits !== request.hiddenUnits) differences.push(`--hidden ${arch.hiddenUnits} (asked: ${request.hiddenUnits})`);
     if (arch.pooling !== request.pooling) differences.push(`--pooling ${arch.pooling} (asked: ${request.pooling})`);
+    if (frameStackOf(arch) !== (request.frameStack ?? 1)) differences.push(`--frame-stack ${frameStackOf(arch)} (asked: ${request.frameStack ?? 1})`);
     if (differences.length > 0) {
       throw new UsageError(`--resume: ${join(out, 'last.ckpt')} was trained with ${differences.join(', ')}; resume with the run's own settings, or start a new --out`);
     }

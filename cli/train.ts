@@ -63,6 +63,7 @@ interface TrainCliOptions {
   hidden: number;
   pooling: Pooling;
   attentionUnits: number;
+  frameStack?: number;
   trainers: number;
   dropout: number;
   resume: boolean;
@@ -126,6 +127,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--hidden <n>', 'hidden dense units (0 = none)', nonNegativeInt('--hidden'), 64)
     .option('--pooling <kind>', 'how the LSTM outputs over time become one vector: mean, last or attention (learned weights per frame; with --init-from a mean-pooled model, attention is added keeping its function)', oneOf('--pooling', POOLING_KINDS), 'mean')
     .option('--attention-units <n>', 'tanh units of the attention scorer (--pooling attention)', positiveInt('--attention-units'), DEFAULT_ATTENTION_UNITS)
+    .option('--frame-stack <k>', 'frame stacking: the LSTM reads k consecutive feature frames as one step (k x fewer steps; frames left over at the end of the window are not read). Default 1; a model given by --init-from keeps its own', positiveInt('--frame-stack'))
     .option('--trainers <n>', `threads that share each batch (data-parallel: gradients averaged every step; at most the ${availableParallelism()} cores here). The data augmentation also runs in a thread of its own`, positiveInt('--trainers'), 1)
     .option('--dropout <rate>', 'dropout during training', numberIn('--dropout', 0, 0.9), 0.1)
     .option('--resume', 'continue an interrupted run from RUN_DIR/last.ckpt')
@@ -154,12 +156,13 @@ export function registerTrainCommand(program: Command): void {
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder');
       if (opts.trainers > availableParallelism()) throw new UsageError(`--trainers ${opts.trainers}: this machine has ${availableParallelism()} cores; more trainer threads than cores only slow each other down`);
+      if (opts.frameStack !== undefined && opts.initFrom !== undefined) throw new UsageError('--frame-stack sets up a model trained from scratch; the model given by --init-from keeps its own frame stacking: leave one out');
       if (opts.widen === true && opts.initFrom === undefined) throw new UsageError('--widen grows the model given by --init-from: give --init-from too');
       if ((opts.distillWeight !== undefined || opts.distillTemperature !== undefined) && opts.teacher.length === 0) {
         throw new UsageError(`${opts.distillWeight !== undefined ? '--distill-weight' : '--distill-temperature'} applies to the models given by --teacher: give --teacher too`);
       }
       for (const t of opts.teacher) if (!existsSync(t)) throw new UsageError(`--teacher ${t}: no such file`);
-      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling });
+      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1 });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
       const { runTrainJob } = await import('../model/train-job.js');
       const result = await withGuidance(
@@ -180,6 +183,7 @@ export function registerTrainCommand(program: Command): void {
           hiddenUnits: opts.hidden,
           pooling: opts.pooling,
           attentionUnits: opts.attentionUnits,
+          frameStack: opts.frameStack,
           trainers: opts.trainers,
           dropout: opts.dropout,
           resume: opts.resume === true,

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ModelManifest, ModelWeights, LstmDirectionWeights, DenseWeights } from './types.js';
+import { lstmInputDim } from './frame-stacking.js';
 
 const MAGIC = 'KWSCKPT1';
 
@@ -98,7 +99,7 @@ function weightsFromArrays(manifest: ModelManifest, byName: Map<string, NamedArr
     return t;
   };
   const arch = manifest.architecture;
-  let inputDim = arch.inputDim;
+  let inputDim = lstmInputDim(arch);
   const lstm = arch.lstmUnits.map((units, i) => {
     const direction = (dir: string): LstmDirectionWeights => ({
       kernel: get(`lstm${i}/${dir}/kernel`).data,

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../util/random.js';
+import { checkFrameStack, frameStackOf, lstmInputDim, lstmSteps } from './frame-stacking.js';
 import { glorotUniform, lstmBias, orthogonal } from './init.js';
 import { bidirectionalLstm, type LstmParams } from './lstm/fast-lstm.js';
 import { POOLING_KINDS, type AttentionWeights, type BiLstmLayerWeights, type DenseWeights, type LstmDirectionWeights, type ModelArchitecture, type ModelWeights } from './types.js';
@@ -33,6 +34,7 @@ function checkArchitecture(a: ModelArchitecture): void {
   };
   positive('inputFrames', a.inputFrames);
   positive('inputDim', a.inputDim);
+  checkFrameStack(a);
   positive('numClasses', a.numClasses);
   if (!Array.isArray(a.lstmUnits) || a.lstmUnits.length < 1) throw new RangeError('architecture.lstmUnits must list at least one layer');
   a.lstmUnits.forEach((u, i) => positive(`lstmUnits[${i}]`, u));
@@ -70,7 +72,7 @@ export class BiLstmClassifier {
     this.architecture = { ...a, lstmUnits: [...a.lstmUnits] };
     // Variable names are global in tfjs; a per-instance prefix keeps several models side by side.
     const prefix = `bilstm${instanceCount++}`;
-    let inputDim = a.inputDim;
+    let inputDim = lstmInputDim(a);
     this.lstm = w.lstm.map((layer, n) => {
       const units = a.lstmUnits[n]!;
       if (layer.units !== units || layer.inputDim !== inputDim) {
@@ -112,7 +114,7 @@ export class BiLstmClassifier {
     checkArchitecture(arch);
     const rng = new SeededRandom(seed);
     const lstm: BiLstmLayerWeights[] = [];
-    let inputDim = arch.inputDim;
+    let inputDim = lstmInputDim(arch);
     for (const units of arch.lstmUnits) {
       const direction = (): LstmDirectionWeights => ({
         kernel: glorotUniform(rng, inputDim, 4 * units),
@@ -196,7 +198,7 @@ export class BiLstmClassifier {
         const seed = dropoutSeed === undefined ? undefined : dropoutSeed + 7919 * dropoutCount++;
         return tf.dropout(t, rate, undefined, seed) as T;
       };
-      let h = x;
+      let h = this.stackFrames(x);
       this.lstm.forEach((layer, n) => {
         h = bidirectionalLstm(h, layer.forward as LstmParams, layer.backward as LstmParams);
         // Between stacked layers; the last layer's output is dropped after pooling instead.
@@ -223,6 +225,16 @@ export class BiLstmClassifier {
       if (this.hidden) pooled = tf.relu(tf.add(tf.matMul(pooled, this.hidden.kernel), this.hidden.bias)) as tf.Tensor2D;
       return tf.add(tf.matMul(pooled, this.output.kernel), this.output.bias) as tf.Tensor2D;
     });
+  }
+
+  /** [batch, T, F] -> [batch, floor(T/k), k*F]: the first floor(T/k)*k frames, k at a time (model/frame-stacking.ts). */
+  private stackFrames(x: tf.Tensor3D): tf.Tensor3D {
+    const a = this.architecture;
+    const k = frameStackOf(a);
+    if (k === 1) return x;
+    const [batch] = x.shape;
+    const steps = lstmSteps(a);
+    return tf.reshape(tf.slice(x, [0, 0, 0], [batch, steps * k, a.inputDim]), [batch, steps, k * a.inputDim]);
   }
 
   dispose(): void {

@@ -10,6 +10,7 @@
  * Each gate's weight block is picked out of the TensorFlow.js layout (gate order i, f, c, o) by
  * name. Arithmetic is in float64, so the reference is at least as precise as either runtime.
  */
+import { lstmInputDim, lstmSteps } from './frame-stacking.js';
 import type { DenseWeights, LstmDirectionWeights, ModelWeights } from './types.js';
 
 /** Column block of each gate in the tfjs kernel/recurrentKernel/bias (order i, f, c, o). */
@@ -125,10 +126,12 @@ export function referenceForward(
   features: Float32Array,
   temperature = 1,
 ): { logits: Float32Array; probabilities: Float32Array } {
-  const { inputFrames: frames, inputDim, pooling } = w.architecture;
-  checkLength('features', features.length, frames * inputDim);
-  let sequence: ArrayLike<number> = features;
-  let dim = inputDim;
+  const { inputFrames, inputDim, pooling } = w.architecture;
+  checkLength('features', features.length, inputFrames * inputDim);
+  // Frame stacking: the first `frames` x k frames, row-major, are already `frames` steps of k x F values.
+  const frames = lstmSteps(w.architecture);
+  let dim = lstmInputDim(w.architecture);
+  let sequence: ArrayLike<number> = features.subarray(0, frames * dim);
   let lastForward: Float64Array | null = null;
   let lastBackward: Float64Array | null = null;
   for (const layer of w.lstm) {

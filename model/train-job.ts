@@ -30,6 +30,7 @@ import { withAttentionPooling } from './attention-init.js';
 import { widenWeights, type WiderShape } from './widen.js';
 import { readTrainingFolders, trainShareOf, type TrainingFolderOptions } from './training-folders.js';
 import { TeacherEnsemble } from './distillation.js';
+import { frameStackOf } from './frame-stacking.js';
 
 export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions {
   lstmUnits: number[];
@@ -37,6 +38,8 @@ export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions
   pooling: Pooling;
   /** Tanh units of the attention scorer (pooling 'attention'; default {@link DEFAULT_ATTENTION_UNITS}). */
   attentionUnits?: number;
+  /** Frames per LSTM step (model/frame-stacking.ts; default 1). A fine-tuned or transferred model keeps its own. */
+  frameStack?: number;
   dropout: number;
   cacheDir?: string;
   features?: FeatureConfig;
@@ -131,6 +134,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
     const architecture: ModelArchitecture = init ? { ...init.architecture, dropout: o.dropout } : transfer ?? {
       inputFrames: framesFor(config, config.clipLengthSamples),
       inputDim: featureDim(config),
+      ...((o.frameStack ?? 1) > 1 ? { frameStack: o.frameStack } : {}),
       lstmUnits: o.lstmUnits,
       pooling: o.pooling,
       ...(o.pooling === 'attention' ? { attentionUnits } : {}),
@@ -138,6 +142,9 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
       numClasses: labels.length,
       dropout: o.dropout,
     };
+    if (o.frameStack !== undefined && (init || transfer) && o.frameStack !== frameStackOf(architecture)) {
+      throw new Error(`frame stacking: ${o.initFrom ?? o.transferFrom?.source} reads ${frameStackOf(architecture)} frame(s) per LSTM step; a model it starts cannot read ${o.frameStack} (leave the option out)`);
+    }
     const manifest: ModelManifest = {
       formatVersion: 1,
       name: o.labels ? `kws-custom-${labels.slice(2).map((l) => l.replace(/ /g, '-')).join('-')}` : `kws-${o.task}`,

@@ -18,6 +18,11 @@ export interface ModelArchitecture {
   /** Frames per input window (T) and features per frame (F). */
   inputFrames: number;
   inputDim: number;
+  /**
+   * Frame stacking (model/frame-stacking.ts): consecutive frames read as one LSTM step, so the
+   * first LSTM layer runs floor(T / frameStack) steps of frameStack x F values. Absent: 1.
+   */
+  frameStack?: number;
   /** Units per direction of each stacked bidirectional LSTM layer (>= 2 layers). */
   lstmUnits: number[];
   /** How the last LSTM layer's sequence becomes one vector. */
@@ -59,7 +64,7 @@ export interface DenseWeights {
 
 /**
  * All weights of a classifier. The forward pass:
- *   h0 = input [batch, T, F]
+ *   h0 = input [batch, T, F]; with frame stacking k: its first floor(T/k)*k frames as [batch, floor(T/k), k*F]
  *   for each layer: h = concat(forwardLSTM(h), reverse(backwardLSTM(reverse(h)))) on the feature axis
  *   pooled = mean over time of h, or (pooling 'last') concat(forward h at t=T-1, backward h at t=0),
  *            or (pooling 'attention', feed-forward attention of Raffel & Ellis 2015):

@@ -6,6 +6,7 @@
  * their incoming weights; training then moves their outgoing weights off zero.
  */
 import { SeededRandom } from '../util/random.js';
+import { lstmInputDim } from './frame-stacking.js';
 import { glorotUniform, lstmBias, orthogonal } from './init.js';
 import type { BiLstmLayerWeights, DenseWeights, LstmDirectionWeights, ModelWeights } from './types.js';
 
@@ -94,8 +95,8 @@ export function widenWeights(weights: ModelWeights, shape: WiderShape, seed: num
   if (shape.hiddenUnits < a.hiddenUnits) throw new WidenError(`the hidden layer has ${a.hiddenUnits} units; it can only grow (asked ${shape.hiddenUnits})`);
 
   const rng = new SeededRandom(seed);
-  let oldIn = a.inputDim;
-  let newIn = a.inputDim;
+  let oldIn = lstmInputDim(a);
+  let newIn = lstmInputDim(a);
   let previous: { from: number; to: number } | null = null;
   const lstm: BiLstmLayerWeights[] = weights.lstm.map((layer, n) => {
     const oldUnits = a.lstmUnits[n]!;

@@ -24,6 +24,7 @@
  * The manifest travels in metadata_props under `kws.manifest` (JSON), with `kws.labels`
  * (comma-joined) for tools that only want the labels.
  */
+import { frameStackOf, lstmSteps } from '../frame-stacking.js';
 import type { LstmDirectionWeights, ModelManifest, ModelWeights } from '../types.js';
 import { floatTensorInfo, GraphBuilder, OnnxExportError } from './graph-builder.js';
 import { onnxClasses } from './proto.js';
@@ -106,7 +107,14 @@ export function buildOnnxModel(w: ModelWeights, manifest: ModelManifest, options
   const g = new GraphBuilder();
   const T = arch.inputFrames;
 
-  let sequence = g.node('Transpose', 'features_to_time_major', [INPUT_NAME], ['features_time_major'], { perm: [1, 0, 2] });
+  let stacked = INPUT_NAME;
+  const k = frameStackOf(arch);
+  if (k > 1) {
+    const steps = lstmSteps(arch);
+    const frames = g.node('Slice', 'frames_read_stacked', [INPUT_NAME, g.int64s('stack_start', [0]), g.int64s('stack_end', [steps * k]), g.int64s('stack_axis', [1])], ['features_stacked_frames']);
+    stacked = g.node('Reshape', 'stack_frames', [frames, g.int64s('shape_stacked', [0, steps, k * arch.inputDim])], ['features_stacked']);
+  }
+  let sequence = g.node('Transpose', 'features_to_time_major', [stacked], ['features_time_major'], { perm: [1, 0, 2] });
   const keepTimeAndBatch = g.int64s('shape_time_batch_flat', [0, 0, -1]);
   let finalStates = '';
   w.lstm.forEach((layer, l) => {
@@ -171,7 +179,7 @@ export function buildOnnxModel(w: ModelWeights, manifest: ModelManifest, options
     modelVersion: 1,
     docString:
       `kws keyword spotter '${manifest.name}' (${manifest.task}): ${arch.lstmUnits.length}-layer bidirectional LSTM ` +
-      `[${arch.lstmUnits.join(',')}], ${arch.pooling} pooling. Input ${INPUT_NAME} [batch,${T},${arch.inputDim}] float; ` +
+      `[${arch.lstmUnits.join(',')}], ${arch.pooling} pooling${k > 1 ? `, ${k} frames per LSTM step` : ''}. Input ${INPUT_NAME} [batch,${T},${arch.inputDim}] float; ` +
       `outputs ${LOGITS_NAME} and ${PROBABILITIES_NAME} [batch,${C}] over labels ${manifest.labels.join(',')}.`,
     graph: {
       name: 'kws_bilstm',

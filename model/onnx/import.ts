@@ -5,6 +5,7 @@
  * i,f,c,o; the ONNX input and recurrent biases are summed into tfjs's single bias.
  */
 import type { onnx } from 'onnx-proto';
+import { lstmInputDim } from '../frame-stacking.js';
 import type { DenseWeights, LstmDirectionWeights, ModelManifest, ModelWeights } from '../types.js';
 import { ONNX_GATE_SOURCE_BLOCKS } from './export.js';
 import { floatValues } from './graph-builder.js';
@@ -50,7 +51,7 @@ export function weightsFromOnnx(bytes: Uint8Array, file: string): { manifest: Mo
     return values;
   };
   const arch = manifest.architecture;
-  let inputDim = arch.inputDim;
+  let inputDim = lstmInputDim(arch);
   const lstm = arch.lstmUnits.map((units, l) => {
     const W = get(`lstm${l}_W`, 2 * 4 * units * inputDim);
     const R = get(`lstm${l}_R`, 2 * 4 * units * units);

@@ -54,6 +54,9 @@ export function validateManifest(value: unknown, fileName: string): ModelManifes
   for (const field of ['inputFrames', 'inputDim', 'numClasses'] as const) {
     if (!Number.isInteger(arch[field]) || (arch[field] as number) <= 0) fail(`architecture.${field} must be a positive integer`);
   }
+  if (arch.frameStack !== undefined && (!Number.isInteger(arch.frameStack) || (arch.frameStack as number) < 1 || (arch.frameStack as number) > (arch.inputFrames as number))) {
+    fail(`architecture.frameStack must be an integer from 1 to inputFrames, got ${JSON.stringify(arch.frameStack)}`);
+  }
   if (arch.numClasses !== (labels as string[]).length) {
     fail(`has ${(labels as string[]).length} labels but architecture.numClasses ${String(arch.numClasses)}`);
   }

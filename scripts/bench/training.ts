@@ -1,7 +1,8 @@
 /**
  * Training throughput of the shipped architecture (2x64 BiLSTM, 49x40 input, 12 classes, 64 ReLU
  * hidden, dropout 0.1), batch 64, Adam: the tf.layers baseline against the fast LSTM on the wasm
- * and cpu backends, and PyTorch CPU when it is installed,
+ * and cpu backends, the same with 2 frames per LSTM step (frame stacking) on wasm, and PyTorch CPU
+ * when it is installed,
  * all in one run and printed as ratios against the baseline on the same backend.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,6 +21,7 @@ import { SeededRandom } from '../../util/random.js';
 
 const BATCH = 64;
 const ARCH: ModelArchitecture = { inputFrames: 49, inputDim: 40, lstmUnits: [64, 64], pooling: 'mean', hiddenUnits: 64, numClasses: 12, dropout: 0.1 };
+const STACKED_ARCH: ModelArchitecture = { ...ARCH, frameStack: 2 };
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function median(values: number[]): number {
@@ -66,8 +68,8 @@ async function benchBaseline(warmup: number, steps: number): Promise<number> {
   }
 }
 
-async function benchFast(warmup: number, steps: number): Promise<number> {
-  const model = BiLstmClassifier.create(ARCH, 1);
+async function benchFast(warmup: number, steps: number, arch: ModelArchitecture = ARCH): Promise<number> {
+  const model = BiLstmClassifier.create(arch, 1);
   const optimizer = tf.train.adam(1e-3);
   const { x, y } = randomBatch(2);
   let seed = 0;
@@ -132,6 +134,9 @@ export async function benchTraining(report: (line: string) => void): Promise<voi
       report(line('training loop, 1 trainer thread (wasm)', one));
       const two = await benchParallel(2, 2, 8);
       report(`${line('training loop, 2 trainer threads (wasm)', two)}  ${(one / two).toFixed(2)}x the samples/s of 1 thread (${cpus().length} cores)`);
+      // The same input read 2 frames per LSTM step (--frame-stack 2): 24 steps of 80 values.
+      const stacked = await benchFast(2, 6, STACKED_ARCH);
+      report(`${line('fast LSTM, 2 frames per step (wasm)', stacked)}  ${(fast / stacked).toFixed(2)}x the samples/s of 1 frame per step`);
     }
   }
   const torch = benchTorch(6);

@@ -1,5 +1,6 @@
 /** Seeded random classifier weights, manifests and clips for the export/reference parity tests. */
 import { SeededRandom } from '../../util/random.js';
+import { lstmInputDim } from '../../model/frame-stacking.js';
 import type { FeatureConfig } from '../../features/types.js';
 import type { DenseWeights, LstmDirectionWeights, ModelArchitecture, ModelManifest, ModelWeights } from '../../model/types.js';
 
@@ -36,7 +37,7 @@ export interface RandomWeightsOptions {
 
 export function randomModelWeights(arch: ModelArchitecture, seed: number, options: RandomWeightsOptions = {}): ModelWeights {
   const rng = new SeededRandom(seed);
-  let inputDim = arch.inputDim;
+  let inputDim = lstmInputDim(arch);
   const lstm = arch.lstmUnits.map((units) => {
     const layer = { inputDim, units, forward: direction(rng, inputDim, units), backward: direction(rng, inputDim, units) };
     inputDim = 2 * units;
