@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { checkRunFolder } from '../cli/run-folder.js';
 import { initBackend } from '../model/backend.js';
-import { decodeCheckpoint, encodeCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { lstmInputDim, lstmSteps } from '../model/frame-stacking.js';
 import { buildLayersModel } from '../model/layers-baseline.js';
 import { BiLstmClassifier } from '../model/network.js';
@@ -19,9 +19,12 @@ import { verifyOnnxExport } from '../model/onnx/verify.js';
 import { parityWaveforms, verifyEndToEnd } from '../model/onnx/verify-end-to-end.js';
 import { framesFor, featureDim } from '../features/config.js';
 import { referenceForward } from '../model/reference-lstm.js';
+import { runTrainJob, type TrainJobOptions } from '../model/train-job.js';
 import { widenWeights } from '../model/widen.js';
 import type { ModelArchitecture, ModelWeights } from '../model/types.js';
+import { runKws } from './helpers/kws-process.js';
 import { randomClips, randomModelWeights, testManifest, TEST_FEATURE_CONFIG } from './helpers/random-weights.js';
+import { writeToneDataset } from './helpers/tone-dataset.js';
 
 await initBackend();
 
@@ -144,6 +147,34 @@ test('resuming a run with another --frame-stack is refused, naming both', async 
     const request = { out: dir, resume: true, force: false, lstmUnits: [4, 3], hiddenUnits: 6, pooling: 'mean' as const };
     await assert.rejects(checkRunFolder({ ...request, frameStack: 1 }), /--frame-stack 2 \(asked: 1\)/);
     await checkRunFolder({ ...request, frameStack: 2 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('kws train --frame-stack: a run trains and records it; a fine-tune keeps its model\'s stacking and refuses another', { timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kws-stack-train-'));
+  try {
+    const data = join(dir, 'data');
+    await writeToneDataset(data, 8);
+    const options = (runDir: string, extra: Partial<TrainJobOptions>): TrainJobOptions => ({
+      data: [data], holdout: [], task: '12', lstmUnits: [5], hiddenUnits: 0, pooling: 'mean', dropout: 0.1, limitPerSplit: 0,
+      cacheDir: join(dir, 'cache'), runDir, epochs: 1, batchSize: 16, learningRate: 0.01, patience: 10, plateauDecay: 0.5,
+      labelSmoothing: 0.05, seed: 3, resume: false, augment: null, log: () => {}, ...extra,
+    });
+    const { manifest } = await runTrainJob(options(join(dir, 'stacked'), { frameStack: 2 }));
+    assert.equal(manifest.architecture.frameStack, 2);
+    const { weights } = await loadCheckpoint(join(dir, 'stacked', 'best.ckpt'));
+    assert.equal(weights.lstm[0]!.inputDim, 2 * manifest.architecture.inputDim);
+    const plain = await runTrainJob(options(join(dir, 'plain'), {}));
+    assert.equal(plain.manifest.architecture.frameStack, undefined, 'no field without stacking: manifests as before');
+    const tuned = await runTrainJob(options(join(dir, 'tuned'), { initFrom: join(dir, 'stacked') }));
+    assert.equal(tuned.manifest.architecture.frameStack, 2);
+    await assert.rejects(runTrainJob(options(join(dir, 'refused'), { initFrom: join(dir, 'stacked'), frameStack: 1 })), /reads 2 frame\(s\) per LSTM step; a model it starts cannot read 1/);
+
+    const usage = await runKws(['train', '--data', data, '--out', join(dir, 'cli'), '--frame-stack', '2', '--init-from', join(dir, 'stacked')], dir);
+    assert.equal(usage.code, 2, usage.stderr);
+    assert.match(usage.stderr, /--frame-stack sets up a model trained from scratch/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
