@@ -23,11 +23,15 @@ export function lstmInputDim(a: Stacking): number {
   return a.inputDim * frameStackOf(a);
 }
 
-/** Throws a RangeError naming the field when `frameStack` is present but not an integer in [1, inputFrames]. */
-export function checkFrameStack(a: Stacking, where = 'architecture'): void {
-  if (a.frameStack === undefined) return;
+/** What is wrong with `frameStack` (present but not an integer in [1, inputFrames]), or null. */
+export function frameStackProblem(a: Stacking): string | null {
   const k = a.frameStack;
-  if (!Number.isInteger(k) || k < 1 || k > a.inputFrames) {
-    throw new RangeError(`${where}.frameStack must be an integer from 1 to inputFrames (${a.inputFrames}), got ${String(k)}`);
-  }
+  if (k === undefined || (Number.isInteger(k) && k >= 1 && k <= a.inputFrames)) return null;
+  return `frameStack must be an integer from 1 to inputFrames (${a.inputFrames}), got ${JSON.stringify(k)}`;
+}
+
+/** Throws a RangeError naming the field when {@link frameStackProblem} finds one. */
+export function checkFrameStack(a: Stacking, where = 'architecture'): void {
+  const problem = frameStackProblem(a);
+  if (problem !== null) throw new RangeError(`${where}.${problem}`);
 }

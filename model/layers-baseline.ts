@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelArchitecture, ModelWeights } from './types.js';
+import { frameStackOf } from './frame-stacking.js';
 
 /** 'last' pooling: concat(forward h at the last frame, backward h at the first frame). */
 class LastFramePooling extends tf.layers.Layer {
@@ -31,7 +32,7 @@ class LastFramePooling extends tf.layers.Layer {
 export function buildLayersModel(arch: ModelArchitecture): tf.LayersModel {
   // Attention pooling is checked against the float64 reference instead (test/attention-pooling).
   if (arch.pooling === 'attention') throw new RangeError('buildLayersModel: no tf.layers baseline for attention pooling');
-  if ((arch.frameStack ?? 1) > 1) throw new RangeError('buildLayersModel: no tf.layers baseline for frame stacking');
+  if (frameStackOf(arch) > 1) throw new RangeError('buildLayersModel: no tf.layers baseline for frame stacking');
   const model = tf.sequential();
   arch.lstmUnits.forEach((units, n) => {
     model.add(

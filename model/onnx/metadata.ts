@@ -2,7 +2,8 @@
  * Reads the kws manifest back out of an exported ONNX model's metadata_props. No Node.js I/O here:
  * the browser demo bundles this module (rewriting a model file is in manifest-file.ts).
  */
-import type { ModelManifest } from '../types.js';
+import { frameStackProblem } from '../frame-stacking.js';
+import type { ModelArchitecture, ModelManifest } from '../types.js';
 import { MANIFEST_METADATA_KEY } from './export.js';
 import { onnxClasses } from './proto.js';
 
@@ -54,9 +55,8 @@ export function validateManifest(value: unknown, fileName: string): ModelManifes
   for (const field of ['inputFrames', 'inputDim', 'numClasses'] as const) {
     if (!Number.isInteger(arch[field]) || (arch[field] as number) <= 0) fail(`architecture.${field} must be a positive integer`);
   }
-  if (arch.frameStack !== undefined && (!Number.isInteger(arch.frameStack) || (arch.frameStack as number) < 1 || (arch.frameStack as number) > (arch.inputFrames as number))) {
-    fail(`architecture.frameStack must be an integer from 1 to inputFrames, got ${JSON.stringify(arch.frameStack)}`);
-  }
+  const stackingProblem = frameStackProblem(arch as Pick<ModelArchitecture, 'inputFrames' | 'inputDim' | 'frameStack'>);
+  if (stackingProblem !== null) fail(`architecture.${stackingProblem}`);
   if (arch.numClasses !== (labels as string[]).length) {
     fail(`has ${(labels as string[]).length} labels but architecture.numClasses ${String(arch.numClasses)}`);
   }
