@@ -11,18 +11,12 @@ import { referenceForward } from '../model/reference-lstm.js';
 import { WidenError, widenWeights } from '../model/widen.js';
 import type { ModelArchitecture } from '../model/types.js';
 import { randomClips, randomModelWeights, testManifest } from './helpers/random-weights.js';
+import { maxAbsDiff } from './helpers/max-diff.js';
 
 await initBackend();
 
 const meanArch: ModelArchitecture = { inputFrames: 9, inputDim: 6, lstmUnits: [5, 4], pooling: 'mean', hiddenUnits: 7, numClasses: 4, dropout: 0 };
 const attentionArch: ModelArchitecture = { ...meanArch, pooling: 'attention', attentionUnits: 3 };
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let k = 0; k < a.length; k++) max = Math.max(max, Math.abs(a[k]! - b[k]!));
-  return max;
-}
 
 function tfjsLogits(net: BiLstmClassifier, clips: Float32Array[]): Float32Array {
   const { inputFrames: T, inputDim: F } = net.architecture;
@@ -37,9 +31,9 @@ test('attention pooling in tfjs equals the float64 reference, and differs from m
   const clips = randomClips(attentionArch, 5, 12);
   const ours = tfjsLogits(net, clips);
   const reference = clips.flatMap((c) => Array.from(referenceForward(w, c).logits));
-  assert.ok(maxDiff(ours, reference) <= 1e-4, `tfjs vs reference ${maxDiff(ours, reference)}`);
+  assert.ok(maxAbsDiff(ours, reference) <= 1e-4, `tfjs vs reference ${maxAbsDiff(ours, reference)}`);
   const meanPooled = clips.flatMap((c) => Array.from(referenceForward({ ...w, architecture: meanArch, attention: null }, c).logits));
-  assert.ok(maxDiff(reference, meanPooled) > 1e-2, 'attention weights this strong must change the logits');
+  assert.ok(maxAbsDiff(reference, meanPooled) > 1e-2, 'attention weights this strong must change the logits');
   net.dispose();
 });
 
@@ -54,7 +48,7 @@ test('adding attention to a mean-pooled model keeps its function exactly; traini
   for (const clip of randomClips(meanArch, 4, 22)) {
     const before = referenceForward(mean, clip).logits;
     const after = referenceForward(withAttention, clip).logits;
-    assert.ok(maxDiff(before, after) <= 1e-9, `logits moved by ${maxDiff(before, after)}`);
+    assert.ok(maxAbsDiff(before, after) <= 1e-9, `logits moved by ${maxAbsDiff(before, after)}`);
   }
   // The zero score kernel must still get a gradient, or attention would never start learning.
   const net = BiLstmClassifier.fromWeights(withAttention);
@@ -89,5 +83,5 @@ test('attention weights survive the checkpoint file and the ONNX file', () => {
   const fromOnnx = weightsFromOnnx(buildOnnxModel(w, manifest), 'memory.onnx').weights;
   assert.deepEqual(fromOnnx.attention, w.attention);
   const clip = randomClips(attentionArch, 1, 32)[0]!;
-  assert.ok(maxDiff(referenceForward(fromOnnx, clip).logits, referenceForward(w, clip).logits) <= 1e-6);
+  assert.ok(maxAbsDiff(referenceForward(fromOnnx, clip).logits, referenceForward(w, clip).logits) <= 1e-6);
 });

@@ -31,6 +31,7 @@ import {
 import { parseMpegHeader } from '../features/audio/mpeg-frames.js';
 import { parseWavLayout } from '../features/audio/riff.js';
 import { voiceSignal } from './helpers/voice-signal.js';
+import { maxAbsDiff } from './helpers/max-diff.js';
 
 function has(tool: string, args: string[]): boolean {
   const run = spawnSync(tool, args, { encoding: 'utf8' });
@@ -78,12 +79,6 @@ async function source(name: string, seconds: number, soxArgs: string[] = []): Pr
     execFileSync('sox', [plain, ...soxArgs, out]);
   }
   return out;
-}
-
-function maxAbsDifference(a: Float32Array, b: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
 }
 
 /** The channels of a float32 wav at its own rate (mpg123 -e f32 output), without resampling. */
@@ -145,7 +140,7 @@ test('μ-law and A-law wav files decode like sox (8 kHz, 16 kHz, stereo)', { ski
     assert.match(ours.source.encoding, /^(mulaw|alaw)$/);
     assert.equal(ours.source.channels, name.includes('stereo') ? 2 : 1);
     assert.equal(ours.samples.length, Math.round(1.2 * 16000));
-    assert.equal(maxAbsDifference(ours.samples, theirs.samples), 0, name);
+    assert.equal(maxAbsDiff(ours.samples, theirs.samples), 0, name);
   }
   await assertRejects('mulaw-cut.wav', (await readFile(join(dir, 'mulaw-16k.wav'))).subarray(0, 5000), 'header-overclaims', /data chunk at byte \d+ claims 19200 bytes/);
 });
@@ -170,7 +165,7 @@ test('FLAC decodes exactly like flac -d (16/24-bit, mono/stereo, 16/44.1/48 kHz)
     assert.equal(ours.source.encoding, 'flac');
     assert.equal(ours.source.sampleRateHz, refLayout.sampleRateHz);
     assert.equal(ours.samples.length, Math.round(1.7 * 16000));
-    assert.equal(maxAbsDifference(ours.samples, theirs.samples), 0, name);
+    assert.equal(maxAbsDiff(ours.samples, theirs.samples), 0, name);
   }
 });
 
@@ -220,7 +215,7 @@ async function assertMatchesMpg123(mp3: string, expectedSamples?: number): Promi
   assert.equal(native.channelData.length, theirs.channels.length, `${mp3}: channels`);
   for (let c = 0; c < theirs.channels.length; c++) {
     assert.equal(native.channelData[c]!.length, theirs.channels[c]!.length, `${mp3}: length`);
-    const diff = maxAbsDifference(native.channelData[c]!, theirs.channels[c]!);
+    const diff = maxAbsDiff(native.channelData[c]!, theirs.channels[c]!);
     worstMp3Native = Math.max(worstMp3Native, diff);
     assert.ok(diff <= MP3_TOLERANCE, `${mp3}: channel ${c} differs from mpg123 by ${diff}`);
   }
@@ -228,7 +223,7 @@ async function assertMatchesMpg123(mp3: string, expectedSamples?: number): Promi
   const ours = await readAudio(mp3);
   const theirs16k = await decodeWav(await readFile(ref), ref);
   assert.equal(ours.samples.length, theirs16k.samples.length);
-  const diff16k = maxAbsDifference(ours.samples, theirs16k.samples);
+  const diff16k = maxAbsDiff(ours.samples, theirs16k.samples);
   worstMp3At16k = Math.max(worstMp3At16k, diff16k);
   assert.ok(diff16k <= MP3_TOLERANCE, `${mp3}: 16 kHz samples differ from mpg123's by ${diff16k}`);
 }

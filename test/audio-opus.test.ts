@@ -24,6 +24,7 @@ import { readSpeechCommands } from '../datasets/speech-commands.js';
 import { loadExamples } from '../datasets/feature-store.js';
 import { labelsForTask } from '../datasets/labels.js';
 import { voiceSignal } from './helpers/voice-signal.js';
+import { maxAbsDiff } from './helpers/max-diff.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const opusSet = resolve(repoRoot, '../shared/data/speech_commands_opus');
@@ -82,12 +83,6 @@ function featureDifference(a: Float32Array, b: Float32Array): number {
   return diff / size;
 }
 
-function maxAbsDifference(a: Float32Array, b: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
-
 /**
  * `tolerance`: the largest feature difference from opusdec's 16 kHz output; `original`: the signal
  * that was encoded, where known: kws' decode must be no farther from it than opusdec's.
@@ -97,7 +92,7 @@ async function assertMatchesOpusdec(file: string, tolerance: number, original?: 
   const at48 = (await decodeOggOpus(bytes, file, { sampleRateHz: 48000 })).samples;
   const ref48 = await opusdec(file, 48000, true);
   assert.equal(at48.length, ref48.length, `${file}: 48 kHz length`);
-  assert.ok(maxAbsDifference(at48, ref48) <= 1e-4, `${file}: 48 kHz max difference ${maxAbsDifference(at48, ref48)}`);
+  assert.ok(maxAbsDiff(at48, ref48) <= 1e-4, `${file}: 48 kHz max difference ${maxAbsDiff(at48, ref48)}`);
   const ours = (await readAudio(file)).samples;
   const ref16 = await opusdec(file, 16000, false);
   assert.equal(ours.length, ref16.length, `${file}: 16 kHz length`);

@@ -25,19 +25,13 @@ import type { ModelArchitecture, ModelWeights } from '../model/types.js';
 import { runKws } from './helpers/kws-process.js';
 import { randomClips, randomModelWeights, testManifest, TEST_FEATURE_CONFIG } from './helpers/random-weights.js';
 import { writeToneDataset } from './helpers/tone-dataset.js';
+import { maxAbsDiff } from './helpers/max-diff.js';
 
 await initBackend();
 
 // 9 frames read 2 at a time: 4 steps, and the last frame is left over.
 const stacked: ModelArchitecture = { inputFrames: 9, inputDim: 5, frameStack: 2, lstmUnits: [4, 3], pooling: 'mean', hiddenUnits: 6, numClasses: 4, dropout: 0 };
 const TOLERANCE = 1e-4;
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let max = 0;
-  for (let k = 0; k < a.length; k++) max = Math.max(max, Math.abs(a[k]! - b[k]!));
-  return max;
-}
 
 /** The same weights as a model without stacking whose frames are already k x F wide. */
 function asUnstacked(w: ModelWeights): ModelWeights {
@@ -55,13 +49,13 @@ test('the stacked model reads floor(T/k) steps of k consecutive frames: the same
   for (const clip of randomClips(stacked, 3, 6)) {
     const ours = referenceForward(w, clip).logits;
     const concatenated = referenceForward(plain, clip.subarray(0, 4 * 10)).logits;
-    assert.ok(maxDiff(ours, concatenated) <= 1e-9);
+    assert.ok(maxAbsDiff(ours, concatenated) <= 1e-9);
     const lastFrameChanged = Float32Array.from(clip);
     lastFrameChanged.fill(9, 8 * 5);
-    assert.ok(maxDiff(referenceForward(w, lastFrameChanged).logits, ours) <= 1e-12, 'the left-over frame is not read');
+    assert.ok(maxAbsDiff(referenceForward(w, lastFrameChanged).logits, ours) <= 1e-12, 'the left-over frame is not read');
     const secondFrameChanged = Float32Array.from(clip);
     secondFrameChanged.fill(9, 5, 10);
-    assert.ok(maxDiff(referenceForward(w, secondFrameChanged).logits, ours) > 1e-3, 'the second frame of a step is read');
+    assert.ok(maxAbsDiff(referenceForward(w, secondFrameChanged).logits, ours) > 1e-3, 'the second frame of a step is read');
   }
 });
 
@@ -106,10 +100,10 @@ test('frame stacking survives the checkpoint file and the ONNX file, and a stack
   const fromOnnx = weightsFromOnnx(buildOnnxModel(w, manifest), 'memory.onnx').weights;
   assert.equal(fromOnnx.architecture.frameStack, 2);
   const clip = randomClips(stacked, 1, 22)[0]!;
-  assert.ok(maxDiff(referenceForward(fromOnnx, clip).logits, referenceForward(w, clip).logits) <= 1e-6);
+  assert.ok(maxAbsDiff(referenceForward(fromOnnx, clip).logits, referenceForward(w, clip).logits) <= 1e-6);
   const wider = widenWeights(w, { lstmUnits: [6, 5], hiddenUnits: 8 }, 1);
   assert.equal(wider.lstm[0]!.inputDim, 10);
-  assert.ok(maxDiff(referenceForward(wider, clip).logits, referenceForward(w, clip).logits) <= 1e-6, 'widening keeps the function');
+  assert.ok(maxAbsDiff(referenceForward(wider, clip).logits, referenceForward(w, clip).logits) <= 1e-6, 'widening keeps the function');
 });
 
 test('a stacked model trains: the loss of one batch falls under a few Adam steps in tfjs', () => {

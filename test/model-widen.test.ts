@@ -7,17 +7,11 @@ import { referenceForward } from '../model/reference-lstm.js';
 import type { ModelArchitecture } from '../model/types.js';
 import { widenWeights, WidenError } from '../model/widen.js';
 import { randomClips, randomModelWeights } from './helpers/random-weights.js';
+import { maxAbsDiff } from './helpers/max-diff.js';
 
 await initBackend();
 
 const small: ModelArchitecture = { inputFrames: 7, inputDim: 5, lstmUnits: [4, 3], pooling: 'mean', hiddenUnits: 5, numClasses: 4, dropout: 0 };
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
 
 for (const arch of [small, { ...small, pooling: 'last' as const, hiddenUnits: 0 }]) {
   test(`widening keeps the function exactly and keeps every trained weight (pooling ${arch.pooling}, hidden ${arch.hiddenUnits})`, () => {
