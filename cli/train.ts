@@ -7,6 +7,7 @@ import { UsageError } from './exit-codes.js';
 import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
 import { checkRunFolder } from './run-folder.js';
 import { DEFAULT_ATTENTION_UNITS, DEFAULT_DISTILL_WEIGHT, POOLING_KINDS, type Pooling } from '../model/types.js';
+import { LEARNING_RATE_SCHEDULES, type LearningRateSchedule } from '../model/learning-rate.js';
 
 /** `MIN,MAX` in dB, MIN <= MAX. */
 function snrRange(value: string): [number, number] {
@@ -57,6 +58,8 @@ interface TrainCliOptions {
   patience: number;
   earlyStopping: boolean;
   plateauDecay: number;
+  lrSchedule: LearningRateSchedule;
+  classWeights: number;
   labelSmoothing: number;
   seed: number;
   units: number[];
@@ -120,7 +123,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--lr <rate>', 'Adam learning rate', numberIn('--lr', 1e-6, 1), 2e-3)
     .option('--patience <n>', 'stop after this many epochs without validation improvement', positiveInt('--patience'), 6)
     .option('--no-early-stopping', 'train every epoch (--patience ignored); the best epoch is still chosen on validation clips where there are some, otherwise best.ckpt is the last epoch and no temperature is fitted')
-    .option('--plateau-decay <f>', 'learning-rate factor after an epoch without improvement', numberIn('--plateau-decay', 0.01, 1), 0.5)
+    .option('--plateau-decay <f>', 'learning-rate factor after an epoch without improvement (--lr-schedule plateau)', numberIn('--plateau-decay', 0.01, 1), 0.5)
+    .option('--lr-schedule <kind>', 'plateau: the rate is cut by --plateau-decay after every epoch without improvement; cosine: it falls every step from --lr to 0 over --epochs', oneOf('--lr-schedule', LEARNING_RATE_SCHEDULES), 'plateau')
+    .option('--class-weights <power>', 'weigh each clip\'s loss by its label\'s training share^-power (1: every label weighs the same in all; 0 = off); the prior correction then uses the weighted prior', numberIn('--class-weights', 0, 1), 0)
     .option('--label-smoothing <f>', 'label smoothing', numberIn('--label-smoothing', 0, 0.5), 0.05)
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
     .option('--units <list>', 'LSTM units per direction for each stacked layer', intList('--units'), [64, 64])
@@ -177,6 +182,8 @@ export function registerTrainCommand(program: Command): void {
           patience: opts.patience,
           earlyStopping: opts.earlyStopping,
           plateauDecay: opts.plateauDecay,
+          learningRateSchedule: opts.lrSchedule,
+          classWeightPower: opts.classWeights,
           labelSmoothing: opts.labelSmoothing,
           seed: opts.seed,
           lstmUnits: opts.units,

@@ -28,6 +28,8 @@ export interface ShardRequest {
   numClasses: number;
   dropoutSeed: number;
   labelSmoothing: number;
+  /** Loss weight per label (model/class-weights.ts), or null: every clip weighs 1. */
+  classWeights: Float32Array | null;
 }
 
 export type PeerReply =
@@ -50,22 +52,25 @@ export interface ShardTensors {
 }
 
 /**
- * Gradients of the shard's mean loss (label-smoothed softmax cross-entropy against `y`, dropout
- * seeded by `dropoutSeed`) for every trainable variable, in `model.trainableVariables` order;
- * `correct` counts argmax = label.
+ * Gradients of the shard's mean loss (label-smoothed softmax cross-entropy against `y`, each clip's
+ * weighed by `classWeights[label]` where given, dropout seeded by `dropoutSeed`) for every trainable
+ * variable, in `model.trainableVariables` order; `correct` counts argmax = label.
  */
 export function shardGradients(
   model: BiLstmClassifier,
   { x, y, label }: ShardTensors,
   dropoutSeed: number,
   labelSmoothing: number,
+  classWeights: Float32Array | null = null,
 ): { gradients: tf.Tensor[]; loss: number; correct: number } {
   const variables = model.trainableVariables;
   let correct = 0;
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.logits(x, true, dropoutSeed);
     correct = tf.tidy(() => logits.argMax(-1).equal(label).sum().dataSync()[0]!);
-    return tf.losses.softmaxCrossEntropy(y, logits, undefined, labelSmoothing) as tf.Scalar;
+    // Weights are all positive, so the default reduction (sum of weighted losses / clips) is their mean.
+    const weights = classWeights ? tf.gather(tf.tensor1d(classWeights), label) : undefined;
+    return tf.losses.softmaxCrossEntropy(y, logits, weights, labelSmoothing) as tf.Scalar;
   }, variables);
   const loss = value.dataSync()[0]!;
   value.dispose();
@@ -151,9 +156,10 @@ export class ParallelStepper {
     private readonly optimizer: tf.Optimizer,
     private readonly peers: GradientPeer[],
     private readonly labelSmoothing: number,
+    private readonly classWeights: Float32Array | null,
   ) {}
 
-  static async create(model: BiLstmClassifier, optimizer: tf.Optimizer, trainers: number, backend: BackendName, labelSmoothing: number): Promise<ParallelStepper> {
+  static async create(model: BiLstmClassifier, optimizer: tf.Optimizer, trainers: number, backend: BackendName, labelSmoothing: number, classWeights: Float32Array | null = null): Promise<ParallelStepper> {
     if (!Number.isInteger(trainers) || trainers < 1) throw new DataParallelError(`trainers must be a positive integer, got ${trainers}`);
     const weights = model.toWeights();
     const peers: GradientPeer[] = [];
@@ -163,7 +169,7 @@ export class ParallelStepper {
       await Promise.all(peers.map((p) => p.close()));
       throw err;
     }
-    return new ParallelStepper(model, optimizer, peers, labelSmoothing);
+    return new ParallelStepper(model, optimizer, peers, labelSmoothing, classWeights);
   }
 
   get trainers(): number {
@@ -195,12 +201,13 @@ export class ParallelStepper {
         numClasses,
         dropoutSeed: dropoutSeed + 104729 * (p + 1),
         labelSmoothing: this.labelSmoothing,
+        classWeights: this.classWeights,
       });
     });
     const ownCount = bounds[1]!;
     const own = tf.tidy(() => {
       const shard = shardTensors(x.subarray(0, ownCount * clip), labels.subarray(0, ownCount), frames, dim, numClasses, targets?.subarray(0, ownCount * numClasses) ?? null);
-      const result = shardGradients(this.model, shard, dropoutSeed, this.labelSmoothing);
+      const result = shardGradients(this.model, shard, dropoutSeed, this.labelSmoothing, this.classWeights);
       return { gradients: result.gradients.map((g) => tf.keep(g)), loss: result.loss, correct: result.correct };
     });
     const others = await Promise.all(remote);

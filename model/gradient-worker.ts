@@ -20,7 +20,7 @@ port.on('message', (request: ShardRequest) => {
   try {
     tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(request.weights[i]!, v.shape))));
     const shard = shardTensors(request.x, request.labels, request.frames, request.dim, request.numClasses, request.targets);
-    const result = shardGradients(model, shard, request.dropoutSeed, request.labelSmoothing);
+    const result = shardGradients(model, shard, request.dropoutSeed, request.labelSmoothing, request.classWeights);
     const gradients = result.gradients.map((g) => Float32Array.from(g.dataSync() as Float32Array));
     tf.dispose([shard.x, shard.y, shard.label, ...result.gradients]);
     reply = { kind: 'gradients', gradients, loss: result.loss, correct: result.correct };

@@ -31,6 +31,7 @@ import { widenWeights, type WiderShape } from './widen.js';
 import { readTrainingFolders, trainShareOf, type TrainingFolderOptions } from './training-folders.js';
 import { TeacherEnsemble } from './distillation.js';
 import { frameStackOf } from './frame-stacking.js';
+import { classWeighting, weightedPrior, type ClassWeighting } from './class-weights.js';
 
 export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions {
   lstmUnits: number[];
@@ -48,6 +49,8 @@ export interface TrainJobOptions extends TrainLoopOptions, TrainingFolderOptions
   augment?: AugmentConfig | null;
   /** Strength of the logit adjustment for the training label prior (0 = none; see prior-correction.ts). */
   priorCorrection?: number;
+  /** Class balancing in the loss: weight ∝ training prior^-power (model/class-weights.ts; 0 or absent = none). */
+  classWeightPower?: number;
   /** Start from this checkpoint's (or kws ONNX file's) weights (fine-tuning) instead of a random initialisation. */
   initFrom?: string;
   /** With `initFrom`: grow the starting model to `lstmUnits`/`hiddenUnits`, keeping its function (model/widen.ts). */
@@ -123,6 +126,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
       train = repeat.size > 0 ? repeatExamples(fixed, fixed.items.map(timesOf)) : fixed;
     }
     o.log(`train clips per label${repeat.size > 0 ? ' after --repeat' : ''}: ${labelCounts(train.y, labels)} (${train.count} in all)`);
+    const weighting = (o.classWeightPower ?? 0) > 0 ? classWeighting(labelPrior(train.y, labels.length), o.classWeightPower!) : null;
+    if (weighting) o.log(`class weights in the loss (training prior^-${weighting.power}, mean 1 over the training clips): ${labels.map((l, i) => `${l} ${weighting.weights[i]!.toFixed(2)}`).join(', ')}`);
     const validation = bySplit.validation.length > 0 ? await featuresFor('validation', bySplit.validation, labels, config, o.cacheDir, o.log) : null;
     const test = bySplit.test.length > 0 ? await featuresFor('test', bySplit.test, labels, config, o.cacheDir, o.log) : null;
 
@@ -162,6 +167,8 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
         command: o.command,
         augmentation: { config: augment, noiseFiles, repeat: Object.fromEntries(repeat) },
         ...((o.trainers ?? 1) > 1 ? { trainers: o.trainers } : {}),
+        ...(o.learningRateSchedule === 'cosine' ? { learningRateSchedule: o.learningRateSchedule } : {}),
+        ...(weighting ? { classWeighting: weighting } : {}),
         ...(o.initFrom ? { initFrom: resolve(o.initFrom) } : {}),
         ...(o.transferFrom ? { transferFrom: o.transferFrom.source } : {}),
         ...(teachers ? { distillation: { teachers: teachers.paths, weight: distillWeight, temperature: distillTemperature } } : {}),
@@ -176,11 +183,15 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
       o.log(`transfer learning from ${o.transferFrom.source}: its ${architecture.lstmUnits.length} LSTM layers${architecture.hiddenUnits > 0 ? ' and hidden layer' : ''}, a new output layer for ${labels.length} labels`);
     }
     if (teachers) o.log(`distillation from ${teachers.paths.length} teacher${teachers.paths.length > 1 ? 's' : ''} (${teachers.paths.join(', ')}): targets ${distillWeight} x their mean probabilities${distillTemperature === 1 ? '' : ` at temperature ${distillTemperature}`} + ${1 - distillWeight} x the label`);
-    const { state } = await trainClassifier(model, manifest, train, validation, { ...o, ...(teachers ? { distillation: { teachers, weight: distillWeight, temperature: distillTemperature } } : {}) });
-    await applyPriorCorrection(o, model, train.y, labels);
+    const { state } = await trainClassifier(model, manifest, train, validation, {
+      ...o,
+      ...(weighting ? { classWeights: weighting.weights } : {}),
+      ...(teachers ? { distillation: { teachers, weight: distillWeight, temperature: distillTemperature } } : {}),
+    });
+    await applyPriorCorrection(o, model, train.y, labels, weighting);
     // A prior-corrected model is adjusted to a uniform label prior: its temperature is fitted for one too.
-    const weighting = (o.priorCorrection ?? 0) > 0 ? 'class-balanced' : 'as-given';
-    const calibration = validation === null ? null : calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length, weighting);
+    const temperatureFit = (o.priorCorrection ?? 0) > 0 ? 'class-balanced' : 'as-given';
+    const calibration = validation === null ? null : calibrate(evaluateSet(model, validation, labels.length).logits, validation.y, labels.length, temperatureFit);
     if (calibration === null) {
       o.log(`no validation items: trained all ${state.epoch} epochs without early stopping, best.ckpt is the last epoch, temperature left at 1 (not calibrated)`);
     } else {
@@ -261,10 +272,11 @@ async function initialWeightsFrom(
 }
 
 /**
- * Bakes the logit adjustment for the training label prior into the best checkpoint's output bias,
- * once: a best checkpoint whose manifest records a correction already has it.
+ * Bakes the logit adjustment for the training label prior (weighted by the loss's class weights,
+ * where there are some) into the best checkpoint's output bias, once: a best checkpoint whose
+ * manifest records a correction already has it.
  */
-async function applyPriorCorrection(o: TrainJobOptions, model: BiLstmClassifier, y: Int32Array, labels: string[]): Promise<void> {
+async function applyPriorCorrection(o: TrainJobOptions, model: BiLstmClassifier, y: Int32Array, labels: string[], weighting: ClassWeighting | null): Promise<void> {
   const strength = o.priorCorrection ?? 0;
   const bestPath = join(o.runDir, BEST_CHECKPOINT);
   const best = await loadCheckpoint(bestPath);
@@ -274,12 +286,13 @@ async function applyPriorCorrection(o: TrainJobOptions, model: BiLstmClassifier,
     return;
   }
   if (strength === 0) return;
-  const correction = { strength, trainPrior: labelPrior(y, labels.length) };
+  const prior = labelPrior(y, labels.length);
+  const correction = { strength, trainPrior: weighting ? weightedPrior(prior, weighting.weights) : prior };
   const weights = withPriorCorrection(best.weights, correction);
   model.setWeights(weights);
   await saveCheckpoint(bestPath, { ...best, weights, manifest: { ...best.manifest, training: { ...best.manifest.training, priorCorrection: correction } } });
   o.log(
-    `prior correction strength ${strength} for the training label prior ` +
+    `prior correction strength ${strength} for the training label prior${weighting ? ' as the class weights weigh it' : ''} ` +
       labels.map((l, i) => `${l} ${(100 * correction.trainPrior[i]!).toFixed(1)}%`).join(', '),
   );
 }

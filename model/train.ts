@@ -20,6 +20,7 @@ import type { BackendName } from './backend.js';
 import { ParallelStepper, shardTensors, type ShardTensors } from './data-parallel.js';
 import { writeTrainingCurves } from './curves.js';
 import { distillationTargets, type TeacherEnsemble } from './distillation.js';
+import { cosineLearningRate, type LearningRateSchedule } from './learning-rate.js';
 
 export interface TrainLoopOptions {
   runDir: string;
@@ -30,8 +31,12 @@ export interface TrainLoopOptions {
   patience: number;
   /** false: train every epoch whatever the validation accuracy (default true). */
   earlyStopping?: boolean;
-  /** Multiply the learning rate by this after each epoch without improvement. */
+  /** Multiply the learning rate by this after each epoch without improvement (schedule 'plateau'). */
   plateauDecay: number;
+  /** How the learning rate changes during the run (model/learning-rate.ts; default 'plateau'). */
+  learningRateSchedule?: LearningRateSchedule;
+  /** Loss weight per label (model/class-weights.ts); absent: every clip weighs 1. */
+  classWeights?: readonly number[];
   labelSmoothing: number;
   seed: number;
   resume: boolean;
@@ -157,12 +162,15 @@ export async function trainClassifier(
     options.log(`resuming after epoch ${state.epoch} (${bestSoFar})`);
   }
 
-  const stepper = await ParallelStepper.create(model, optimizer, trainers, tf.getBackend() as BackendName, options.labelSmoothing);
+  const classWeights = options.classWeights ? Float32Array.from(options.classWeights) : null;
+  if (classWeights && classWeights.length !== numClasses) throw new RangeError(`${classWeights.length} class weights for ${numClasses} labels`);
+  const stepper = await ParallelStepper.create(model, optimizer, trainers, tf.getBackend() as BackendName, options.labelSmoothing, classWeights);
   if (trainers > 1) options.log(`data-parallel: each batch of ${options.batchSize} split over ${trainers} trainer threads (this one and ${trainers - 1} worker${trainers > 2 ? 's' : ''}), gradients averaged every step`);
   try {
     const rng = SeededRandom.fromState(state.rngState);
     const order = Array.from({ length: train.count }, (_, i) => i);
     const stepsPerEpoch = Math.ceil(train.count / options.batchSize);
+    const cosine = options.learningRateSchedule === 'cosine';
 
     while (state.epoch < options.epochs && (!earlyStopping || state.epochsWithoutImprovement < options.patience)) {
       const epoch = state.epoch + 1;
@@ -182,7 +190,12 @@ export async function trainClassifier(
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
+      const epochLearningRate = cosine ? cosineLearningRate(options.learningRate, state.epoch * stepsPerEpoch, options.epochs * stepsPerEpoch) : state.learningRate;
       for (let step = 0; step < stepsPerEpoch; step++) {
+        if (cosine) {
+          state.learningRate = cosineLearningRate(options.learningRate, state.epoch * stepsPerEpoch + step, options.epochs * stepsPerEpoch);
+          setLearningRate(optimizer, state.learningRate);
+        }
         const start = step * options.batchSize;
         const end = Math.min(train.count, start + options.batchSize);
         const { xs, labels } = batchArrays(block, order, start, end);
@@ -203,7 +216,7 @@ export async function trainClassifier(
         trainLoss: lossSum / Math.max(1, seen),
         trainAccuracy: correct / Math.max(1, seen),
         ...(val === null ? {} : { validationLoss: val.loss, validationAccuracy: val.accuracy }),
-        learningRate: state.learningRate,
+        learningRate: epochLearningRate,
         seconds: (Date.now() - started) / 1000,
       };
       state.history.push(record);
@@ -216,8 +229,10 @@ export async function trainClassifier(
         state.epochsWithoutImprovement = 0;
       } else {
         state.epochsWithoutImprovement++;
-        state.learningRate *= options.plateauDecay;
-        setLearningRate(optimizer, state.learningRate);
+        if (!cosine) {
+          state.learningRate *= options.plateauDecay;
+          setLearningRate(optimizer, state.learningRate);
+        }
       }
       state.rngState = rng.state;
       options.log(

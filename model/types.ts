@@ -5,6 +5,8 @@
 import type { FeatureConfig } from '../features/types.js';
 import type { AugmentConfig } from '../datasets/augment.js';
 import type { PriorCorrection } from './prior-correction.js';
+import type { ClassWeighting } from './class-weights.js';
+import type { LearningRateSchedule } from './learning-rate.js';
 import type { CalibrationWeighting } from './calibration.js';
 
 export type Pooling = 'mean' | 'last' | 'attention';
@@ -124,6 +126,10 @@ export interface ModelManifest {
     temperatureFit?: CalibrationWeighting;
     /** Threads that shared each batch (data-parallel training; absent: one). */
     trainers?: number;
+    /** Learning-rate schedule (absent: 'plateau', the rate cut after epochs without improvement). */
+    learningRateSchedule?: LearningRateSchedule;
+    /** Class balancing in the loss (absent: every clip weighed 1). */
+    classWeighting?: ClassWeighting;
     /** Checkpoint the run was fine-tuned from (absent: random initialisation). */
     initFrom?: string;
     /** Model whose LSTM and hidden layers a custom-keyword model started from (transfer learning). */
