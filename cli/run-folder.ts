@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { frameStackOf } from '../model/frame-stacking.js';
+import { scheduleDifferences, type LearningRateSchedule } from '../model/learning-rate.js';
 import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from './exit-codes.js';
 import type { Pooling } from '../model/types.js';
@@ -20,6 +21,8 @@ export interface RunFolderRequest {
   pooling: Pooling;
   /** Frames per LSTM step asked for (default 1). */
   frameStack?: number;
+  /** Learning-rate schedule and maximum epochs asked for (absent: not checked). */
+  schedule?: { kind: LearningRateSchedule; epochs: number };
   /** The command named in messages (default 'kws train'). */
   command?: string;
 }
@@ -40,12 +43,14 @@ export async function checkRunFolder(request: RunFolderRequest): Promise<void> {
   const removed = await removeStaleTemporaries(out);
   if (removed.length > 0) process.stderr.write(`${out}: removed ${removed.length} temporary file(s) of an interrupted write (${removed.join(', ')})\n`);
   if (request.resume && existsSync(join(out, 'last.ckpt'))) {
-    const arch = (await loadCheckpoint(join(out, 'last.ckpt'))).manifest.architecture;
+    const last = await loadCheckpoint(join(out, 'last.ckpt'));
+    const arch = last.manifest.architecture;
     const differences: string[] = [];
     if (arch.lstmUnits.join(',') !== request.lstmUnits.join(',')) differences.push(`--units ${arch.lstmUnits.join(',')} (asked: ${request.lstmUnits.join(',')})`);
     if (arch.hiddenUnits !== request.hiddenUnits) differences.push(`--hidden ${arch.hiddenUnits} (asked: ${request.hiddenUnits})`);
     if (arch.pooling !== request.pooling) differences.push(`--pooling ${arch.pooling} (asked: ${request.pooling})`);
     if (frameStackOf(arch) !== (request.frameStack ?? 1)) differences.push(`--frame-stack ${frameStackOf(arch)} (asked: ${request.frameStack ?? 1})`);
+    if (request.schedule && last.state) differences.push(...scheduleDifferences(last.state.cosineEpochs, request.schedule.kind, request.schedule.epochs));
     if (differences.length > 0) {
       throw new UsageError(`--resume: ${join(out, 'last.ckpt')} was trained with ${differences.join(', ')}; resume with the run's own settings, or start a new --out`);
     }

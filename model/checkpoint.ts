@@ -35,6 +35,8 @@ export interface TrainingState {
   rngState: number;
   history: EpochRecord[];
   learningRate: number;
+  /** Epochs the cosine learning-rate schedule spans (absent: the plateau schedule). */
+  cosineEpochs?: number;
 }
 
 export interface EpochRecord {

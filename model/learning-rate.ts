@@ -13,3 +13,16 @@ export function cosineLearningRate(base: number, step: number, totalSteps: numbe
   if (!(step >= 0 && step < totalSteps)) throw new RangeError(`cosine schedule: step ${step} outside 0..${totalSteps - 1}`);
   return 0.5 * base * (1 + Math.cos((Math.PI * step) / totalSteps));
 }
+
+/**
+ * How a resumed run's schedule differs from the one it was trained with, as `--option saved (asked:
+ * given)` phrases (empty: none). The cosine rate is a function of the run's length, so a cosine run
+ * resumes only as cosine over the same epochs, a plateau run only as plateau. `savedCosineEpochs`:
+ * what the checkpoint's state recorded (undefined: plateau).
+ */
+export function scheduleDifferences(savedCosineEpochs: number | undefined, schedule: LearningRateSchedule, epochs: number): string[] {
+  const saved: LearningRateSchedule = savedCosineEpochs === undefined ? 'plateau' : 'cosine';
+  if (saved !== schedule) return [`--lr-schedule ${saved} (asked: ${schedule})`];
+  if (savedCosineEpochs !== undefined && savedCosineEpochs !== epochs) return [`--epochs ${savedCosineEpochs} (asked: ${epochs}; the cosine schedule spans the run's epochs)`];
+  return [];
+}

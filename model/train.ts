@@ -20,7 +20,7 @@ import type { BackendName } from './backend.js';
 import { ParallelStepper, shardTensors, type ShardTensors } from './data-parallel.js';
 import { writeTrainingCurves } from './curves.js';
 import { distillationTargets, type TeacherEnsemble } from './distillation.js';
-import { cosineLearningRate, type LearningRateSchedule } from './learning-rate.js';
+import { cosineLearningRate, scheduleDifferences, type LearningRateSchedule } from './learning-rate.js';
 
 export interface TrainLoopOptions {
   runDir: string;
@@ -171,6 +171,12 @@ export async function trainClassifier(
     const order = Array.from({ length: train.count }, (_, i) => i);
     const stepsPerEpoch = Math.ceil(train.count / options.batchSize);
     const cosine = options.learningRateSchedule === 'cosine';
+    const cosineSteps = options.epochs * stepsPerEpoch;
+    if (state.epoch > 0) {
+      const differences = scheduleDifferences(state.cosineEpochs, options.learningRateSchedule ?? 'plateau', options.epochs);
+      if (differences.length > 0) throw new Error(`${lastPath}: was trained with ${differences.join(', ')}; resume with the run's own settings`);
+    }
+    if (cosine) state.cosineEpochs = options.epochs;
 
     while (state.epoch < options.epochs && (!earlyStopping || state.epochsWithoutImprovement < options.patience)) {
       const epoch = state.epoch + 1;
@@ -190,10 +196,10 @@ export async function trainClassifier(
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
-      const epochLearningRate = cosine ? cosineLearningRate(options.learningRate, state.epoch * stepsPerEpoch, options.epochs * stepsPerEpoch) : state.learningRate;
+      const epochLearningRate = cosine ? cosineLearningRate(options.learningRate, state.epoch * stepsPerEpoch, cosineSteps) : state.learningRate;
       for (let step = 0; step < stepsPerEpoch; step++) {
         if (cosine) {
-          state.learningRate = cosineLearningRate(options.learningRate, state.epoch * stepsPerEpoch + step, options.epochs * stepsPerEpoch);
+          state.learningRate = cosineLearningRate(options.learningRate, state.epoch * stepsPerEpoch + step, cosineSteps);
           setLearningRate(optimizer, state.learningRate);
         }
         const start = step * options.batchSize;

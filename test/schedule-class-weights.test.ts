@@ -2,7 +2,8 @@
  * The cosine learning-rate schedule (model/learning-rate.ts) and class weights in the loss
  * (model/class-weights.ts): the rates and weights themselves, the weighted gradient against one
  * computed clip by clip, two trainer threads against one, and training runs that use them — a
- * cosine run resumed after an interruption ends with the uninterrupted run's weights.
+ * cosine run resumed after an interruption ends with the uninterrupted run's weights, and one
+ * resumed with another schedule or length is refused.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,8 @@ import { initBackend, type BackendName } from '../model/backend.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { classWeighting, weightedPrior } from '../model/class-weights.js';
 import { ParallelStepper, shardGradients, shardTensors } from '../model/data-parallel.js';
-import { cosineLearningRate } from '../model/learning-rate.js';
+import { cosineLearningRate, scheduleDifferences } from '../model/learning-rate.js';
+import { checkRunFolder } from '../cli/run-folder.js';
 import { BiLstmClassifier } from '../model/network.js';
 import { runTrainJob, type TrainJobOptions } from '../model/train-job.js';
 import type { ModelArchitecture } from '../model/types.js';
@@ -32,6 +34,14 @@ test('the cosine rate starts at the base rate, is half of it halfway and falls t
   for (let s = 1; s < 100; s++) assert.ok(cosineLearningRate(0.002, s, 100) < cosineLearningRate(0.002, s - 1, 100));
   assert.throws(() => cosineLearningRate(0.002, 100, 100), /step 100 outside 0\.\.99/);
   assert.throws(() => cosineLearningRate(0.002, 0, 0), /totalSteps must be a positive integer/);
+});
+
+test('a run resumes only with the schedule it was trained with, and a cosine one only over the same epochs', () => {
+  assert.deepEqual(scheduleDifferences(undefined, 'plateau', 30), []);
+  assert.deepEqual(scheduleDifferences(16, 'cosine', 16), []);
+  assert.deepEqual(scheduleDifferences(undefined, 'cosine', 16), ['--lr-schedule plateau (asked: cosine)']);
+  assert.deepEqual(scheduleDifferences(16, 'plateau', 16), ['--lr-schedule cosine (asked: plateau)']);
+  assert.deepEqual(scheduleDifferences(16, 'cosine', 20), ["--epochs 16 (asked: 20; the cosine schedule spans the run's epochs)"]);
 });
 
 test('class weights: power 1 weighs every label the same in all, power 0 weighs every clip 1, the mean weight is 1', () => {
@@ -142,6 +152,13 @@ test('a cosine, class-weighted run records both, corrects for the weighted prior
     assert.deepEqual(resumed.state!.history.map((r) => [r.trainLoss, r.learningRate]), straight.state!.history.map((r) => [r.trainLoss, r.learningRate]));
     assert.deepEqual(resumed.weights.output.kernel, straight.weights.output.kernel);
     assert.deepEqual(resumed.weights.lstm[0]!.backward.recurrentKernel, straight.weights.lstm[0]!.backward.recurrentKernel);
+
+    // Resumed with another length or schedule: refused by the CLI before any data is read, and by the training loop.
+    const request = { out: resumedDir, resume: true, force: false, lstmUnits: [6], hiddenUnits: 0, pooling: 'mean' as const };
+    await checkRunFolder({ ...request, schedule: { kind: 'cosine', epochs: 3 } });
+    await assert.rejects(checkRunFolder({ ...request, schedule: { kind: 'cosine', epochs: 5 } }), /--resume: .*last\.ckpt was trained with --epochs 3 \(asked: 5; the cosine schedule spans the run's epochs\)/);
+    await assert.rejects(checkRunFolder({ ...request, schedule: { kind: 'plateau', epochs: 3 } }), /--lr-schedule cosine \(asked: plateau\)/);
+    await assert.rejects(runTrainJob({ ...options(resumedDir, true, () => {}), epochs: 5 }), /last\.ckpt: was trained with --epochs 3 \(asked: 5/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
