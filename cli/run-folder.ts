@@ -23,6 +23,8 @@ export interface RunFolderRequest {
   frameStack?: number;
   /** Learning-rate schedule and maximum epochs asked for (absent: not checked). */
   schedule?: { kind: LearningRateSchedule; epochs: number };
+  /** `--class-weights` power asked for (absent: not checked). */
+  classWeightPower?: number;
   /** The command named in messages (default 'kws train'). */
   command?: string;
 }
@@ -51,6 +53,8 @@ export async function checkRunFolder(request: RunFolderRequest): Promise<void> {
     if (arch.pooling !== request.pooling) differences.push(`--pooling ${arch.pooling} (asked: ${request.pooling})`);
     if (frameStackOf(arch) !== (request.frameStack ?? 1)) differences.push(`--frame-stack ${frameStackOf(arch)} (asked: ${request.frameStack ?? 1})`);
     if (request.schedule && last.state) differences.push(...scheduleDifferences(last.state.cosineEpochs, request.schedule.kind, request.schedule.epochs));
+    const savedPower = last.manifest.training.classWeighting?.power ?? 0;
+    if (request.classWeightPower !== undefined && request.classWeightPower !== savedPower) differences.push(`--class-weights ${savedPower} (asked: ${request.classWeightPower})`);
     if (differences.length > 0) {
       throw new UsageError(`--resume: ${join(out, 'last.ckpt')} was trained with ${differences.join(', ')}; resume with the run's own settings, or start a new --out`);
     }

@@ -167,7 +167,7 @@ export function registerTrainCommand(program: Command): void {
         throw new UsageError(`${opts.distillWeight !== undefined ? '--distill-weight' : '--distill-temperature'} applies to the models given by --teacher: give --teacher too`);
       }
       for (const t of opts.teacher) if (!existsSync(t)) throw new UsageError(`--teacher ${t}: no such file`);
-      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1, schedule: { kind: opts.lrSchedule, epochs: opts.epochs } });
+      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1, schedule: { kind: opts.lrSchedule, epochs: opts.epochs }, classWeightPower: opts.classWeights });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
       const { runTrainJob } = await import('../model/train-job.js');
       const result = await withGuidance(

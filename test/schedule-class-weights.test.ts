@@ -153,9 +153,10 @@ test('a cosine, class-weighted run records both, corrects for the weighted prior
     assert.deepEqual(resumed.weights.output.kernel, straight.weights.output.kernel);
     assert.deepEqual(resumed.weights.lstm[0]!.backward.recurrentKernel, straight.weights.lstm[0]!.backward.recurrentKernel);
 
-    // Resumed with another length or schedule: refused by the CLI before any data is read, and by the training loop.
+    // Resumed with another length, schedule or class weighting: refused by the CLI before any data is read, and by the training loop.
     const request = { out: resumedDir, resume: true, force: false, lstmUnits: [6], hiddenUnits: 0, pooling: 'mean' as const };
-    await checkRunFolder({ ...request, schedule: { kind: 'cosine', epochs: 3 } });
+    await checkRunFolder({ ...request, schedule: { kind: 'cosine', epochs: 3 }, classWeightPower: 1 });
+    await assert.rejects(checkRunFolder({ ...request, classWeightPower: 0 }), /--class-weights 1 \(asked: 0\)/);
     await assert.rejects(checkRunFolder({ ...request, schedule: { kind: 'cosine', epochs: 5 } }), /--resume: .*last\.ckpt was trained with --epochs 3 \(asked: 5; the cosine schedule spans the run's epochs\)/);
     await assert.rejects(checkRunFolder({ ...request, schedule: { kind: 'plateau', epochs: 3 } }), /--lr-schedule cosine \(asked: plateau\)/);
     await assert.rejects(runTrainJob({ ...options(resumedDir, true, () => {}), epochs: 5 }), /last\.ckpt: was trained with --epochs 3 \(asked: 5/);
