@@ -11,6 +11,8 @@ import { scheduleDifferences, type LearningRateSchedule } from '../model/learnin
 import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from './exit-codes.js';
 import type { Pooling } from '../model/types.js';
+import type { FeatureConfig } from '../features/types.js';
+import { frontEndDifferences } from './front-end-options.js';
 
 export interface RunFolderRequest {
   out: string;
@@ -25,6 +27,8 @@ export interface RunFolderRequest {
   schedule?: { kind: LearningRateSchedule; epochs: number };
   /** `--class-weights` power asked for (absent: not checked). */
   classWeightPower?: number;
+  /** The front-end asked for (a model trained from scratch; absent: not checked). */
+  features?: FeatureConfig;
   /** The command named in messages (default 'kws train'). */
   command?: string;
 }
@@ -55,6 +59,7 @@ export async function checkRunFolder(request: RunFolderRequest): Promise<void> {
     if (request.schedule && last.state) differences.push(...scheduleDifferences(last.state.cosineEpochs, request.schedule.kind, request.schedule.epochs));
     const savedPower = last.manifest.training.classWeighting?.power ?? 0;
     if (request.classWeightPower !== undefined && request.classWeightPower !== savedPower) differences.push(`--class-weights ${savedPower} (asked: ${request.classWeightPower})`);
+    if (request.features) differences.push(...frontEndDifferences(last.manifest.features, request.features));
     if (differences.length > 0) {
       throw new UsageError(`--resume: ${join(out, 'last.ckpt')} was trained with ${differences.join(', ')}; resume with the run's own settings, or start a new --out`);
     }

@@ -6,6 +6,7 @@ import type { Task } from '../datasets/types.js';
 import { UsageError } from './exit-codes.js';
 import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
 import { checkRunFolder } from './run-folder.js';
+import { addFrontEndOptions, frontEndConfigFrom, givenFrontEndOptions, type FrontEndCliOptions } from './front-end-options.js';
 import { DEFAULT_ATTENTION_UNITS, DEFAULT_DISTILL_WEIGHT, POOLING_KINDS, type Pooling } from '../model/types.js';
 import { LEARNING_RATE_SCHEDULES, type LearningRateSchedule } from '../model/learning-rate.js';
 
@@ -47,7 +48,7 @@ function augmentConfigFrom(opts: TrainCliOptions): AugmentConfig | null {
   };
 }
 
-interface TrainCliOptions {
+interface TrainCliOptions extends FrontEndCliOptions {
   data: string[];
   holdout: string[];
   out: string;
@@ -111,7 +112,8 @@ async function withGuidance<T>(run: Promise<T>): Promise<T> {
 }
 
 export function registerTrainCommand(program: Command): void {
-  program
+  addFrontEndOptions(
+    program
     .command('train')
     .description('train a bidirectional stacked LSTM on one or more Speech Commands-layout datasets')
     .option('--data <dir>', 'dataset folder (repeat for several)', collect, [])
@@ -157,17 +159,21 @@ export function registerTrainCommand(program: Command): void {
     .option('--teacher <model.onnx>', 'distil: train towards the mean probabilities of these float kws models (same labels and features) on each augmented batch, mixed with the labels (repeatable)', collect, [])
     .option('--distill-weight <w>', `with --teacher: weight of the teachers' probabilities in the targets, the rest on the label (default ${DEFAULT_DISTILL_WEIGHT})`, numberIn('--distill-weight', 0, 1))
     .option('--distill-temperature <t>', 'with --teacher: softmax temperature of the teachers\' probabilities (above 1 softens them; default 1)', numberIn('--distill-temperature', 0.1, 20))
-    .option('--exclude-word <word>', 'leave out every clip of this word from all folders and splits, e.g. to start custom keywords from a model that never heard them (repeatable)', collect, [])
+    .option('--exclude-word <word>', 'leave out every clip of this word from all folders and splits, e.g. to start custom keywords from a model that never heard them (repeatable)', collect, []),
+  )
     .action(async (opts: TrainCliOptions) => {
       if (opts.data.length + opts.holdout.length === 0) throw new UsageError('give at least one --data or --holdout folder');
       if (opts.trainers > availableParallelism()) throw new UsageError(`--trainers ${opts.trainers}: this machine has ${availableParallelism()} cores; more trainer threads than cores only slow each other down`);
       if (opts.frameStack !== undefined && opts.initFrom !== undefined) throw new UsageError('--frame-stack sets up a model trained from scratch; the model given by --init-from keeps its own frame stacking: leave one out');
+      const frontEndGiven = givenFrontEndOptions(opts);
+      if (frontEndGiven.length > 0 && opts.initFrom !== undefined) throw new UsageError(`${frontEndGiven.join(' ')} set up the front-end of a model trained from scratch; the model given by --init-from keeps its own: leave them out`);
+      const features = opts.initFrom === undefined ? frontEndConfigFrom(opts) : undefined;
       if (opts.widen === true && opts.initFrom === undefined) throw new UsageError('--widen grows the model given by --init-from: give --init-from too');
       if ((opts.distillWeight !== undefined || opts.distillTemperature !== undefined) && opts.teacher.length === 0) {
         throw new UsageError(`${opts.distillWeight !== undefined ? '--distill-weight' : '--distill-temperature'} applies to the models given by --teacher: give --teacher too`);
       }
       for (const t of opts.teacher) if (!existsSync(t)) throw new UsageError(`--teacher ${t}: no such file`);
-      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1, schedule: { kind: opts.lrSchedule, epochs: opts.epochs }, classWeightPower: opts.classWeights });
+      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1, schedule: { kind: opts.lrSchedule, epochs: opts.epochs }, classWeightPower: opts.classWeights, ...(features ? { features } : {}) });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
       const { runTrainJob } = await import('../model/train-job.js');
       const result = await withGuidance(
@@ -193,6 +199,7 @@ export function registerTrainCommand(program: Command): void {
           frameStack: opts.frameStack,
           trainers: opts.trainers,
           dropout: opts.dropout,
+          ...(features ? { features } : {}),
           resume: opts.resume === true,
           limitPerSplit: opts.limit,
           cacheDir: opts.cacheDir,

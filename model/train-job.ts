@@ -97,7 +97,9 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
   const backend = await initBackend();
   o.log(describeBackend(backend));
   const labels = o.labels ? [...o.labels] : [...labelsForTask(o.task)];
-  const config = o.features ?? DEFAULT_FEATURE_CONFIG;
+  // A fine-tune starts from the front-end its model was trained with, unless one is given.
+  const initSource = o.initFrom ? await loadInitSource(o.initFrom) : null;
+  const config = o.features ?? initSource?.manifest.features ?? DEFAULT_FEATURE_CONFIG;
   const { bySplit, dataDescription, trainDir, repeat, datasetNoise, namedNoiseFiles, silenceFromNamedNoise, dirs } = await readTrainingFolders(o, labels, config);
   if (bySplit.train.length === 0) throw new Error(`no training items in ${o.data.join(', ')}`);
   const earlyStopping = o.earlyStopping ?? true;
@@ -133,7 +135,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
 
     const attentionUnits = o.attentionUnits ?? DEFAULT_ATTENTION_UNITS;
     const init = o.initFrom
-      ? await initialWeightsFrom(o.initFrom, labels, config, o.widenInit ? { lstmUnits: o.lstmUnits, hiddenUnits: o.hiddenUnits, seed: o.seed } : null, o.pooling === 'attention' ? { attentionUnits, seed: o.seed } : null, o.log)
+      ? initialWeightsFrom(initSource!, labels, config, o.widenInit ? { lstmUnits: o.lstmUnits, hiddenUnits: o.hiddenUnits, seed: o.seed } : null, o.pooling === 'attention' ? { attentionUnits, seed: o.seed } : null, o.log)
       : null;
     const transfer = o.transferFrom ? transferredArchitecture(o.transferFrom.weights, config, labels.length, o.dropout) : null;
     const architecture: ModelArchitecture = init ? { ...init.architecture, dropout: o.dropout } : transfer ?? {
@@ -240,21 +242,32 @@ function transferredArchitecture(weights: ModelWeights, config: FeatureConfig, c
   return { ...source, lstmUnits: [...source.lstmUnits], inputFrames: framesFor(config, config.clipLengthSamples), numClasses: classes, dropout };
 }
 
+interface InitSource {
+  file: string;
+  manifest: ModelManifest;
+  weights: ModelWeights;
+}
+
+/** The checkpoint (a run folder's best.ckpt, a .ckpt file or a float kws .onnx file) `--init-from` names. */
+async function loadInitSource(path: string): Promise<InitSource> {
+  const file = path.endsWith('.ckpt') || path.endsWith('.onnx') ? path : join(path, BEST_CHECKPOINT);
+  const { manifest, weights } = file.endsWith('.onnx') ? weightsFromOnnx(new Uint8Array(await readFile(file)), file) : await loadCheckpoint(file);
+  return { file, manifest, weights };
+}
+
 /**
  * Weights of a checkpoint (or of a float kws ONNX file, e.g. the shipped model) to fine-tune from,
  * for the same labels and front-end, with any prior correction taken out again (fine-tuning data
  * has its own label prior).
  */
-async function initialWeightsFrom(
-  path: string,
+function initialWeightsFrom(
+  { file, manifest, weights }: InitSource,
   labels: string[],
   config: FeatureConfig,
   widen: (WiderShape & { seed: number }) | null,
   attention: { attentionUnits: number; seed: number } | null,
   log: (line: string) => void,
-): Promise<ModelWeights> {
-  const file = path.endsWith('.ckpt') || path.endsWith('.onnx') ? path : join(path, BEST_CHECKPOINT);
-  const { manifest, weights } = file.endsWith('.onnx') ? weightsFromOnnx(new Uint8Array(await readFile(file)), file) : await loadCheckpoint(file);
+): ModelWeights {
   if (manifest.labels.join(',') !== labels.join(',')) throw new Error(`--init-from ${file}: its labels (${manifest.labels.join(' ')}) are not this task's (${labels.join(' ')})`);
   if (JSON.stringify(manifest.features) !== JSON.stringify(config)) throw new Error(`--init-from ${file}: its feature configuration differs from this run's`);
   const correction = manifest.training.priorCorrection;
