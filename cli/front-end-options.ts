@@ -74,8 +74,19 @@ export function frontEndDifferences(saved: FeatureConfig, asked: FeatureConfig):
     ['windowingFunction', '--window'],
   ];
   const differences = fields
-    .filter(([field]) => JSON.stringify(saved[field]) !== JSON.stringify(asked[field]))
+    .filter(([field]) => saved[field] !== asked[field])
     .map(([field, option]) => (field === 'deltas' ? `${saved.deltas ? 'deltas' : '--no-deltas'} (asked: ${asked.deltas ? 'deltas' : '--no-deltas'})` : `${option} ${String(saved[field])} (asked: ${String(asked[field])})`));
-  if (differences.length === 0 && JSON.stringify(saved) !== JSON.stringify(asked)) differences.push('another front-end configuration');
+  // Fields no option sets (a library caller's configuration): named as they are, compared by value, not key order.
+  const others: (keyof FeatureConfig)[] = ['sampleRateHz', 'deltaWindow', 'clipLengthSamples', 'normalization'];
+  for (const field of others) {
+    if (canonical(saved[field]) !== canonical(asked[field])) differences.push(`front-end ${field} ${canonical(saved[field])} (asked: ${canonical(asked[field])})`);
+  }
   return differences;
+}
+
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  return `{${Object.keys(record).sort().map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(',')}}`;
 }

@@ -28,6 +28,10 @@ test('the front-end options change only the fields given, and a configuration Me
   assert.throws(() => frontEndConfigFrom({ deltas: true, mfcc: 41, melBands: 64 }), /at most 40 \(Meyda's limit\), got 41/);
 
   assert.deepEqual(frontEndDifferences(DEFAULT_FEATURE_CONFIG, DEFAULT_FEATURE_CONFIG), []);
+  // A manifest read back from disk may hold the same configuration with its keys in another order.
+  const reordered = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(DEFAULT_FEATURE_CONFIG).reverse())));
+  assert.deepEqual(frontEndDifferences(reordered, DEFAULT_FEATURE_CONFIG), []);
+  assert.deepEqual(frontEndDifferences({ ...DEFAULT_FEATURE_CONFIG, normalization: { kind: 'none' } }, DEFAULT_FEATURE_CONFIG), ['front-end normalization {"kind":"none"} (asked: {"kind":"utterance"})']);
   assert.deepEqual(frontEndDifferences(DEFAULT_FEATURE_CONFIG, small), ['--mfcc 20 (asked: 13)', 'deltas (asked: --no-deltas)', '--frame-length 512 (asked: 256)', '--hop 320 (asked: 160)', '--window hanning (asked: hamming)']);
 });
 
