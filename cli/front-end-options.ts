@@ -3,8 +3,9 @@
  * carries in its checkpoints and ONNX file, so serving reads it from there).
  */
 import type { Command } from 'commander';
-import { DEFAULT_FEATURE_CONFIG, MAX_MFCC_COEFFICIENTS, WINDOWING_FUNCTIONS, validateFeatureConfig } from '../features/config.js';
+import { CONFIG_FIELDS, DEFAULT_FEATURE_CONFIG, MAX_MFCC_COEFFICIENTS, WINDOWING_FUNCTIONS, validateFeatureConfig } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { UsageError } from './exit-codes.js';
 import { oneOf, positiveInt } from './options.js';
 
@@ -30,16 +31,36 @@ export function addFrontEndOptions(command: Command): Command {
     .option('--window <function>', `front-end: analysis window, one of ${WINDOWING_FUNCTIONS.join(', ')} (default ${D.windowingFunction})`, oneOf('--window', WINDOWING_FUNCTIONS));
 }
 
+/** One option: the config field it sets, its value when given (undefined: not given) and how a value of the field is written. */
+interface FrontEndOption {
+  field: keyof FeatureConfig;
+  given: (o: FrontEndCliOptions) => FeatureConfig[keyof FeatureConfig] | undefined;
+  written: (value: FeatureConfig[keyof FeatureConfig]) => string;
+  /** The value alone, for "(asked: …)". */
+  shown: (value: FeatureConfig[keyof FeatureConfig]) => string;
+}
+
+function valueOption(field: keyof FeatureConfig, option: string, given: FrontEndOption['given']): FrontEndOption {
+  return { field, given, written: (v) => `${option} ${String(v)}`, shown: String };
+}
+
+const deltasWritten = (v: FeatureConfig[keyof FeatureConfig]): string => (v ? 'deltas' : '--no-deltas');
+
+const OPTIONS: readonly FrontEndOption[] = [
+  valueOption('melBands', '--mel-bands', (o) => o.melBands),
+  valueOption('mfccCoefficients', '--mfcc', (o) => o.mfcc),
+  { field: 'deltas', given: (o) => (o.deltas ? undefined : false), written: deltasWritten, shown: deltasWritten },
+  valueOption('frameLengthSamples', '--frame-length', (o) => o.frameLength),
+  valueOption('hopLengthSamples', '--hop', (o) => o.hop),
+  valueOption('windowingFunction', '--window', (o) => o.window),
+];
+
 /** The front-end options given on the command line, as written (for messages). */
 export function givenFrontEndOptions(o: FrontEndCliOptions): string[] {
-  const given: string[] = [];
-  if (o.melBands !== undefined) given.push(`--mel-bands ${o.melBands}`);
-  if (o.mfcc !== undefined) given.push(`--mfcc ${o.mfcc}`);
-  if (!o.deltas) given.push('--no-deltas');
-  if (o.frameLength !== undefined) given.push(`--frame-length ${o.frameLength}`);
-  if (o.hop !== undefined) given.push(`--hop ${o.hop}`);
-  if (o.window !== undefined) given.push(`--window ${o.window}`);
-  return given;
+  return OPTIONS.flatMap((x) => {
+    const value = x.given(o);
+    return value === undefined ? [] : [x.written(value)];
+  });
 }
 
 /**
@@ -47,15 +68,7 @@ export function givenFrontEndOptions(o: FrontEndCliOptions): string[] {
  * whole (e.g. `--mfcc 40 --mel-bands 32` is refused, naming both limits).
  */
 export function frontEndConfigFrom(o: FrontEndCliOptions): FeatureConfig {
-  const asked = {
-    ...D,
-    ...(o.melBands !== undefined ? { melBands: o.melBands } : {}),
-    ...(o.mfcc !== undefined ? { mfccCoefficients: o.mfcc } : {}),
-    deltas: o.deltas,
-    ...(o.frameLength !== undefined ? { frameLengthSamples: o.frameLength } : {}),
-    ...(o.hop !== undefined ? { hopLengthSamples: o.hop } : {}),
-    ...(o.window !== undefined ? { windowingFunction: o.window } : {}),
-  };
+  const asked = { ...D, ...Object.fromEntries(OPTIONS.flatMap((x) => (x.given(o) === undefined ? [] : [[x.field, x.given(o)]]))) };
   try {
     return validateFeatureConfig(asked, 'front-end');
   } catch (err) {
@@ -63,30 +76,13 @@ export function frontEndConfigFrom(o: FrontEndCliOptions): FeatureConfig {
   }
 }
 
-/** What differs between two front-ends, in the options' words ("--mfcc 20 (asked: 40)"). */
+/**
+ * What differs between two front-ends, field by field and by value, in the options' words ("--mfcc
+ * 20 (asked: 40)"); a field no option sets (a library caller's configuration) is named as it is.
+ */
 export function frontEndDifferences(saved: FeatureConfig, asked: FeatureConfig): string[] {
-  const fields: [keyof FeatureConfig, string][] = [
-    ['melBands', '--mel-bands'],
-    ['mfccCoefficients', '--mfcc'],
-    ['deltas', '--deltas'],
-    ['frameLengthSamples', '--frame-length'],
-    ['hopLengthSamples', '--hop'],
-    ['windowingFunction', '--window'],
-  ];
-  const differences = fields
-    .filter(([field]) => saved[field] !== asked[field])
-    .map(([field, option]) => (field === 'deltas' ? `${saved.deltas ? 'deltas' : '--no-deltas'} (asked: ${asked.deltas ? 'deltas' : '--no-deltas'})` : `${option} ${String(saved[field])} (asked: ${String(asked[field])})`));
-  // Fields no option sets (a library caller's configuration): named as they are, compared by value, not key order.
-  const others: (keyof FeatureConfig)[] = ['sampleRateHz', 'deltaWindow', 'clipLengthSamples', 'normalization'];
-  for (const field of others) {
-    if (canonical(saved[field]) !== canonical(asked[field])) differences.push(`front-end ${field} ${canonical(saved[field])} (asked: ${canonical(asked[field])})`);
-  }
-  return differences;
-}
-
-function canonical(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  return `{${Object.keys(record).sort().map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(',')}}`;
+  const differs = (field: keyof FeatureConfig): boolean => canonicalJson(saved[field]) !== canonicalJson(asked[field]);
+  const byOption = OPTIONS.filter((x) => differs(x.field)).map((x) => `${x.written(saved[x.field])} (asked: ${x.shown(asked[x.field])})`);
+  const others = CONFIG_FIELDS.filter((field) => !OPTIONS.some((x) => x.field === field) && differs(field));
+  return [...byOption, ...others.map((field) => `front-end ${field} ${canonicalJson(saved[field])} (asked: ${canonicalJson(asked[field])})`)];
 }

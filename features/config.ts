@@ -1,6 +1,7 @@
 /**
  * The default front-end configuration, its validation, and the shape of the matrices it produces.
  */
+import { canonicalJson } from '../util/canonical-json.js';
 import { TARGET_SAMPLE_RATE_HZ, type FeatureConfig, type FeatureNormalization } from './types.js';
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = {
@@ -27,7 +28,8 @@ export const WINDOWING_FUNCTIONS: readonly FeatureConfig['windowingFunction'][] 
 /** Meyda's mfcc extractor clamps the coefficient count to [1, 40]. */
 export const MAX_MFCC_COEFFICIENTS = 40;
 
-const CONFIG_FIELDS: readonly (keyof FeatureConfig)[] = [
+/** Every field of a FeatureConfig, in the order validateFeatureConfig writes them. */
+export const CONFIG_FIELDS: readonly (keyof FeatureConfig)[] = [
   'sampleRateHz',
   'frameLengthSamples',
   'hopLengthSamples',
@@ -39,6 +41,11 @@ const CONFIG_FIELDS: readonly (keyof FeatureConfig)[] = [
   'clipLengthSamples',
   'normalization',
 ];
+
+/** Whether two front-ends compute the same features (compared by value, not by the order of their keys). */
+export function sameFeatureConfig(a: FeatureConfig, b: FeatureConfig): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
 
 /**
  * Frames in a signal of `numSamples` samples: frames start every hop and must lie entirely inside

@@ -15,6 +15,7 @@ import { readOnnxManifest } from './onnx/metadata.js';
 import { priorLogitShift } from './prior-correction.js';
 import { softmaxRows } from './calibration.js';
 import type { FeatureConfig } from '../features/types.js';
+import { sameFeatureConfig } from '../features/config.js';
 
 export class DistillationError extends Error {
   constructor(message: string) {
@@ -54,7 +55,7 @@ export class TeacherEnsemble {
         if (manifest.labels.join('\n') !== labels.join('\n')) {
           throw new DistillationError(`${path}: its labels (${manifest.labels.join(', ')}) are not the student's (${labels.join(', ')})`);
         }
-        if (JSON.stringify(manifest.features) !== JSON.stringify(features)) {
+        if (!sameFeatureConfig(manifest.features, features)) {
           throw new DistillationError(`${path}: its features (${JSON.stringify(manifest.features)}) are not the student's (${JSON.stringify(features)})`);
         }
         const correction = manifest.training?.priorCorrection;

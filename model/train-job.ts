@@ -17,7 +17,7 @@ import { weightsFromOnnx } from './onnx/import.js';
 import { labelPrior, withoutPriorCorrection, withPriorCorrection } from './prior-correction.js';
 import { labelsForTask } from '../datasets/labels.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Task } from '../datasets/types.js';
-import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim } from '../features/config.js';
+import { DEFAULT_FEATURE_CONFIG, framesFor, featureDim, sameFeatureConfig } from '../features/config.js';
 import type { FeatureConfig } from '../features/types.js';
 import { createProgress } from '../util/progress.js';
 import { SeededRandom } from '../util/random.js';
@@ -269,7 +269,7 @@ function initialWeightsFrom(
   log: (line: string) => void,
 ): ModelWeights {
   if (manifest.labels.join(',') !== labels.join(',')) throw new Error(`--init-from ${file}: its labels (${manifest.labels.join(' ')}) are not this task's (${labels.join(' ')})`);
-  if (JSON.stringify(manifest.features) !== JSON.stringify(config)) throw new Error(`--init-from ${file}: its feature configuration differs from this run's`);
+  if (!sameFeatureConfig(manifest.features, config)) throw new Error(`--init-from ${file}: its feature configuration differs from this run's`);
   const correction = manifest.training.priorCorrection;
   let start = correction ? withoutPriorCorrection(weights, correction) : weights;
   if (widen !== null) {

@@ -21,6 +21,7 @@ import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import type { OutputFormat, ResultRow } from '../output-format.js';
 import { expandInputs } from '../files.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 import { createProgress, type Progress } from '../../util/progress.js';
 import { DEFAULT_MODEL_PATH } from '../recognizer.js';
 import type { DetectorConfig } from '../streaming/types.js';
@@ -81,12 +82,7 @@ export interface QueueJobData {
 
 /** 16 hex digits of SHA-256 over the settings, keys sorted. */
 export function settingsId(settings: QueueSettings): string {
-  const canonical = JSON.stringify(settings, (_key, value: unknown) =>
-    value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : value,
-  );
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(settings)).digest('hex').slice(0, 16);
 }
 
 /** The field of one file's rows in the results hash. */
