@@ -27,6 +27,8 @@ export interface RunFolderRequest {
   schedule?: { kind: LearningRateSchedule; epochs: number };
   /** `--class-weights` power asked for (absent: not checked). */
   classWeightPower?: number;
+  /** `--mixup` alpha asked for (absent: not checked). */
+  mixupAlpha?: number;
   /** The front-end asked for (a model trained from scratch; absent: not checked). */
   features?: FeatureConfig;
   /** The command named in messages (default 'kws train'). */
@@ -59,6 +61,8 @@ export async function checkRunFolder(request: RunFolderRequest): Promise<void> {
     if (request.schedule && last.state) differences.push(...scheduleDifferences(last.state.cosineEpochs, request.schedule.kind, request.schedule.epochs));
     const savedPower = last.manifest.training.classWeighting?.power ?? 0;
     if (request.classWeightPower !== undefined && request.classWeightPower !== savedPower) differences.push(`--class-weights ${savedPower} (asked: ${request.classWeightPower})`);
+    const savedMixup = last.manifest.training.mixupAlpha ?? 0;
+    if (request.mixupAlpha !== undefined && request.mixupAlpha !== savedMixup) differences.push(`--mixup ${savedMixup} (asked: ${request.mixupAlpha})`);
     if (request.features) differences.push(...frontEndDifferences(last.manifest.features, request.features));
     if (differences.length > 0) {
       throw new UsageError(`--resume: ${join(out, 'last.ckpt')} was trained with ${differences.join(', ')}; resume with the run's own settings, or start a new --out`);

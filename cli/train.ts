@@ -62,6 +62,7 @@ interface TrainCliOptions extends FrontEndCliOptions {
   lrSchedule: LearningRateSchedule;
   classWeights: number;
   labelSmoothing: number;
+  mixup: number;
   seed: number;
   units: number[];
   hidden: number;
@@ -129,6 +130,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--lr-schedule <kind>', 'plateau: the rate is cut by --plateau-decay after every epoch without improvement; cosine: it falls every step from --lr to 0 over --epochs', oneOf('--lr-schedule', LEARNING_RATE_SCHEDULES), 'plateau')
     .option('--class-weights <power>', 'weigh each clip\'s loss by its label\'s training share^-power (1: every label weighs the same in all; 0 = off); the prior correction then uses the weighted prior', numberIn('--class-weights', 0, 1), 0)
     .option('--label-smoothing <f>', 'label smoothing', numberIn('--label-smoothing', 0, 0.5), 0.05)
+    .option('--mixup <alpha>', 'mixup: mix each training clip\'s features and label with another clip\'s of its batch, the larger share max(b, 1-b) on its own, b ~ Beta(alpha, alpha) (0 = off)', numberIn('--mixup', 0, 10), 0)
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 1)
     .option('--units <list>', 'LSTM units per direction for each stacked layer', intList('--units'), [64, 64])
     .option('--hidden <n>', 'hidden dense units (0 = none)', nonNegativeInt('--hidden'), 64)
@@ -173,7 +175,7 @@ export function registerTrainCommand(program: Command): void {
         throw new UsageError(`${opts.distillWeight !== undefined ? '--distill-weight' : '--distill-temperature'} applies to the models given by --teacher: give --teacher too`);
       }
       for (const t of opts.teacher) if (!existsSync(t)) throw new UsageError(`--teacher ${t}: no such file`);
-      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1, schedule: { kind: opts.lrSchedule, epochs: opts.epochs }, classWeightPower: opts.classWeights, ...(features ? { features } : {}) });
+      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1, schedule: { kind: opts.lrSchedule, epochs: opts.epochs }, classWeightPower: opts.classWeights, mixupAlpha: opts.mixup, ...(features ? { features } : {}) });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
       const { runTrainJob } = await import('../model/train-job.js');
       const result = await withGuidance(
@@ -191,6 +193,7 @@ export function registerTrainCommand(program: Command): void {
           learningRateSchedule: opts.lrSchedule,
           classWeightPower: opts.classWeights,
           labelSmoothing: opts.labelSmoothing,
+          mixupAlpha: opts.mixup,
           seed: opts.seed,
           lstmUnits: opts.units,
           hiddenUnits: opts.hidden,

@@ -174,6 +174,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
         ...(o.initFrom ? { initFrom: resolve(o.initFrom) } : {}),
         ...(o.transferFrom ? { transferFrom: o.transferFrom.source } : {}),
         ...(teachers ? { distillation: { teachers: teachers.paths, weight: distillWeight, temperature: distillTemperature } } : {}),
+        ...((o.mixupAlpha ?? 0) > 0 ? { mixupAlpha: o.mixupAlpha } : {}),
       },
       metrics: {},
     };
@@ -184,6 +185,7 @@ export async function runTrainJob(o: TrainJobOptions): Promise<{ manifest: Model
       model.setWeights({ ...fresh, lstm: o.transferFrom.weights.lstm, hidden: o.transferFrom.weights.hidden, ...(o.transferFrom.weights.attention ? { attention: o.transferFrom.weights.attention } : {}) });
       o.log(`transfer learning from ${o.transferFrom.source}: its ${architecture.lstmUnits.length} LSTM layers${architecture.hiddenUnits > 0 ? ' and hidden layer' : ''}, a new output layer for ${labels.length} labels`);
     }
+    if ((o.mixupAlpha ?? 0) > 0) o.log(`mixup: every training clip mixed with another of its batch, its share max(b, 1 - b), b ~ Beta(${o.mixupAlpha}, ${o.mixupAlpha})`);
     if (teachers) o.log(`distillation from ${teachers.paths.length} teacher${teachers.paths.length > 1 ? 's' : ''} (${teachers.paths.join(', ')}): targets ${distillWeight} x their mean probabilities${distillTemperature === 1 ? '' : ` at temperature ${distillTemperature}`} + ${1 - distillWeight} x the label`);
     const { state } = await trainClassifier(model, manifest, train, validation, {
       ...o,

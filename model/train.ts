@@ -21,6 +21,8 @@ import { ParallelStepper, shardTensors, type ShardTensors } from './data-paralle
 import { writeTrainingCurves } from './curves.js';
 import { distillationTargets, type TeacherEnsemble } from './distillation.js';
 import { cosineLearningRate, scheduleDifferences, type LearningRateSchedule } from './learning-rate.js';
+import { mixBatch, oneHotTargets } from './mixup.js';
+import { augmentSeed } from '../datasets/augment.js';
 
 export interface TrainLoopOptions {
   runDir: string;
@@ -50,6 +52,8 @@ export interface TrainLoopOptions {
    * the targets (model/distillation.ts); absent: one-hot labels.
    */
   distillation?: { teachers: Pick<TeacherEnsemble, 'probabilities'>; weight: number; temperature: number };
+  /** Mixup's Beta(alpha, alpha) parameter (model/mixup.ts); 0 or absent: no mixing. */
+  mixupAlpha?: number;
   log: (line: string) => void;
 }
 
@@ -60,6 +64,8 @@ export interface TrainResult {
 
 export const LAST_CHECKPOINT = 'last.ckpt';
 export const BEST_CHECKPOINT = 'best.ckpt';
+/** Mixes into the seed of each step's mixup draws, so they are independent of the augmentation's. */
+const MIXUP_SEED_SALT = 0x6d697875;
 /** Waits for an epoch's training features longer than this are logged. */
 const DATA_WAIT_LOG_SECONDS = 0.05;
 
@@ -162,6 +168,7 @@ export async function trainClassifier(
     options.log(`resuming after epoch ${state.epoch} (${bestSoFar})`);
   }
 
+  const mixupAlpha = options.mixupAlpha ?? 0;
   const classWeights = options.classWeights ? Float32Array.from(options.classWeights) : null;
   if (classWeights && classWeights.length !== numClasses) throw new RangeError(`${classWeights.length} class weights for ${numClasses} labels`);
   const stepper = await ParallelStepper.create(model, optimizer, trainers, tf.getBackend() as BackendName, options.labelSmoothing, classWeights);
@@ -204,11 +211,20 @@ export async function trainClassifier(
         }
         const start = step * options.batchSize;
         const end = Math.min(train.count, start + options.batchSize);
-        const { xs, labels } = batchArrays(block, order, start, end);
+        const batch = batchArrays(block, order, start, end);
+        const { labels } = batch;
+        let { xs } = batch;
         const dropoutSeed = rng.int(2 ** 31);
-        const targets = options.distillation
+        let targets = options.distillation
           ? distillationTargets(await options.distillation.teachers.probabilities(xs, labels.length, block.frames, block.dim, options.distillation.temperature), labels, numClasses, options.distillation.weight)
           : null;
+        if (mixupAlpha > 0) {
+          // Drawn from (seed, epoch, step) alone, not from the shuffling sequence: a resumed run mixes the same pairs.
+          const mixRng = new SeededRandom(augmentSeed((options.seed ^ MIXUP_SEED_SALT) >>> 0, epoch, step));
+          const mixed = mixBatch(xs, targets ?? oneHotTargets(labels, numClasses), labels.length, numClasses, mixupAlpha, mixRng);
+          xs = mixed.x;
+          targets = mixed.targets;
+        }
         const result = await stepper.step(xs, labels, block.frames, block.dim, numClasses, dropoutSeed, targets);
         lossSum += result.loss * (end - start);
         correct += result.correct;

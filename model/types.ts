@@ -136,6 +136,8 @@ export interface ModelManifest {
     transferFrom?: string;
     /** Teachers distilled from (model/distillation.ts), the weight of their probabilities in the targets and their softmax temperature. */
     distillation?: { teachers: string[]; weight: number; temperature: number };
+    /** Mixup's Beta(alpha, alpha) parameter (model/mixup.ts; absent: no mixing). */
+    mixupAlpha?: number;
   };
   metrics: Record<string, number>;
   /** Streaming detection thresholds measured for this model (absent: the detector's defaults). */
