@@ -57,7 +57,7 @@ function comparisonInputs(bytes: Uint8Array, waveforms: readonly Float32Array[])
   }
   const { inputFrames: T, inputDim: F } = manifest.architecture;
   const rng = new SeededRandom(11);
-  const data = Float32Array.from({ length: waveforms.length * T * F }, () => Math.sqrt(-2 * Math.log(Math.max(rng.next(), 1e-12))) * Math.cos(2 * Math.PI * rng.next()));
+  const data = Float32Array.from({ length: waveforms.length * T * F }, () => rng.normal());
   return { name: INPUT_NAME, data, dims: [waveforms.length, T, F] };
 }
 

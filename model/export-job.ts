@@ -24,10 +24,7 @@ function randomClips(count: number, size: number, seed: number): Float32Array[] 
   const rng = new SeededRandom(seed);
   return Array.from({ length: count }, () => {
     const clip = new Float32Array(size);
-    for (let i = 0; i < size; i++) {
-      const u = Math.max(rng.next(), 1e-12);
-      clip[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
-    }
+    for (let i = 0; i < size; i++) clip[i] = rng.normal();
     return clip;
   });
 }

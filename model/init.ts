@@ -13,11 +13,6 @@ export function glorotUniform(rng: SeededRandom, fanIn: number, fanOut: number):
   return out;
 }
 
-function standardNormal(rng: SeededRandom): number {
-  // Box-Muller; 1 - next() is in (0, 1], so the log is finite.
-  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-}
-
 /**
  * A [rows, cols] row-major matrix with orthonormal rows (rows <= cols) or columns (rows > cols),
  * from Gram-Schmidt on a seeded Gaussian matrix (the keras Orthogonal initialiser, gain 1).
@@ -26,7 +21,7 @@ export function orthogonal(rng: SeededRandom, rows: number, cols: number): Float
   // Orthonormalise `k` vectors of length `n` (k <= n), then lay them out as rows or columns.
   const k = Math.min(rows, cols);
   const n = Math.max(rows, cols);
-  const vectors = Array.from({ length: k }, () => Float64Array.from({ length: n }, () => standardNormal(rng)));
+  const vectors = Array.from({ length: k }, () => Float64Array.from({ length: n }, () => rng.normal()));
   for (let a = 0; a < k; a++) {
     const v = vectors[a]!;
     for (let pass = 0; pass < 2; pass++) {

@@ -11,11 +11,6 @@ export class MixupError extends Error {
   override name = 'MixupError';
 }
 
-function standardNormal(rng: SeededRandom): number {
-  // Box-Muller; 1 - next() is in (0, 1], so the logarithm is finite.
-  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-}
-
 /** Gamma(shape, 1) by Marsaglia and Tsang (2000); a shape below 1 is boosted by U^(1/shape). */
 export function sampleGamma(rng: SeededRandom, shape: number): number {
   if (!(shape > 0) || !Number.isFinite(shape)) throw new MixupError(`the gamma shape must be a positive number, got ${shape}`);
@@ -23,7 +18,7 @@ export function sampleGamma(rng: SeededRandom, shape: number): number {
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
-    const z = standardNormal(rng);
+    const z = rng.normal();
     const v = (1 + c * z) ** 3;
     if (v <= 0) continue;
     const u = 1 - rng.next();
