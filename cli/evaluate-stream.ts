@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Split } from '../datasets/types.js';
 import { DEFAULT_STREAM_MINUTES, DEFAULT_STREAM_SECONDS, runEvaluateStream, STREAM_SPLITS } from '../evaluation/stream-evaluation.js';
 import { DEFAULT_HOP_MS, DEFAULT_SMOOTHING_MS } from '../pipeline/streaming/config.js';
-import { collect, numberIn, oneOf, positiveInt } from './options.js';
+import { addHoldoutOptions, collect, numberIn, oneOf, positiveInt } from './options.js';
 import { defaultReportDir } from './report-dir.js';
 
 export { runEvaluateStream, sweepTable, type EvaluateStreamOptions, type StreamReport, type FalseAccept } from '../evaluation/stream-evaluation.js';
@@ -12,6 +12,7 @@ interface EvaluateStreamCliOptions {
   data: string;
   split: Split | 'all';
   holdout: boolean;
+  holdoutTestPercent?: number;
   minutes: number;
   model?: string;
   seed: number;
@@ -26,12 +27,12 @@ interface EvaluateStreamCliOptions {
 }
 
 export function registerEvaluateStreamCommand(program: Command): void {
-  program
+  addHoldoutOptions(program
     .command('evaluate-stream')
     .description('keyword detection on long noisy streams built from held-out clips: FRR and false accepts/hour per threshold, DET curve, <= 1 FA/h operating point')
     .requiredOption('--data <dir>', 'Speech Commands-layout folder to take keyword and other-word clips from')
     .option('--split <split>', 'test, validation, train or all: clips the model was not trained on', oneOf('--split', STREAM_SPLITS), 'test')
-    .option('--holdout', 'split the folder by the hold-out speaker re-split used by `kws train --holdout`', false)
+  )
     .option('--minutes <n>', 'total stream length', positiveInt('--minutes'), DEFAULT_STREAM_MINUTES)
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
     .option('--seed <n>', 'seed of clip placement, gaps, noise and SNR', positiveInt('--seed'), 1)
@@ -48,6 +49,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
         data: opts.data,
         split: opts.split,
         holdout: opts.holdout,
+        holdoutTestPercent: opts.holdoutTestPercent,
         minutes: opts.minutes,
         modelPath: opts.model,
         seed: opts.seed,

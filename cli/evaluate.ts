@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EVALUATE_SPLITS, runEvaluate, type EvaluateSplit } from '../evaluation/evaluate.js';
-import { oneOf, positiveInt } from './options.js';
+import { addHoldoutOptions, oneOf, positiveInt } from './options.js';
 import { defaultReportDir } from './report-dir.js';
 
 interface EvaluateCliOptions {
@@ -8,6 +8,7 @@ interface EvaluateCliOptions {
   model?: string;
   split: EvaluateSplit;
   holdout: boolean;
+  holdoutTestPercent?: number;
   source?: string;
   json: boolean;
   reportDir: string;
@@ -16,13 +17,13 @@ interface EvaluateCliOptions {
 }
 
 export function registerEvaluateCommand(program: Command): void {
-  program
+  addHoldoutOptions(program
     .command('evaluate')
     .description('accuracy, per-class precision/recall/F1 and confusion matrix of a model on a Speech Commands-layout dataset')
     .requiredOption('--data <dir>', 'dataset folder')
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
     .option('--split <split>', 'test, validation, train or all', oneOf('--split', EVALUATE_SPLITS), 'test')
-    .option('--holdout', 'split the folder by the hold-out speaker re-split used by `kws train --holdout`', false)
+  )
     .option('--source <name>', 'only clips of this source, e.g. synth:flite or synth:espeak (see `kws dataset info`)')
     .option('--json', 'print the report as JSON instead of text', false)
     .option('--report-dir <dir>', 'folder for report.json, confusion-matrix.html and worst-clips.csv', defaultReportDir('evaluate'))
@@ -34,6 +35,7 @@ export function registerEvaluateCommand(program: Command): void {
         modelPath: opts.model,
         split: opts.split,
         holdout: opts.holdout,
+        holdoutTestPercent: opts.holdoutTestPercent,
         source: opts.source,
         json: opts.json,
         reportDir: opts.reportDir,

@@ -3,7 +3,8 @@
  * read strictly: decimal digits only for integers ('1e3', '0x10', ' 2' and '' are refused) and
  * plain decimal notation for fractions.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { MAX_HOLDOUT_TEST_PERCENT } from '../datasets/split.js';
 import { maxJobs } from '../pipeline/batch/pool.js';
 
 const INTEGER = /^[0-9]+$/;
@@ -64,4 +65,11 @@ export function oneOf<T extends string>(name: string, allowed: readonly T[]): (v
 
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** `--holdout` and `--holdout-test-percent` of the commands that read a model's held-out speakers. */
+export function addHoldoutOptions(command: Command): Command {
+  return command
+    .option('--holdout', 'split the folder by the hold-out speaker re-split used by `kws train --holdout`', false)
+    .option('--holdout-test-percent <n>', 'with --holdout: percent of the speakers held out for testing (default: the model\'s own, as trained with `kws train --holdout-test-percent`; a larger share is refused)', numberIn('--holdout-test-percent', 1, MAX_HOLDOUT_TEST_PERCENT));
 }

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { frameStackOf } from '../model/frame-stacking.js';
+import { heldOutTestPercentOf } from '../model/holdout.js';
 import { scheduleDifferences, type LearningRateSchedule } from '../model/learning-rate.js';
 import { removeStaleTemporaries } from '../util/atomic.js';
 import { UsageError } from './exit-codes.js';
@@ -29,6 +30,8 @@ export interface RunFolderRequest {
   classWeightPower?: number;
   /** `--mixup` alpha asked for (absent: not checked). */
   mixupAlpha?: number;
+  /** `--holdout-test-percent` asked for where --holdout folders are given (absent: not checked). */
+  holdoutTestPercent?: number;
   /** The front-end asked for (a model trained from scratch; absent: not checked). */
   features?: FeatureConfig;
   /** The command named in messages (default 'kws train'). */
@@ -63,6 +66,8 @@ export async function checkRunFolder(request: RunFolderRequest): Promise<void> {
     if (request.classWeightPower !== undefined && request.classWeightPower !== savedPower) differences.push(`--class-weights ${savedPower} (asked: ${request.classWeightPower})`);
     const savedMixup = last.manifest.training.mixupAlpha ?? 0;
     if (request.mixupAlpha !== undefined && request.mixupAlpha !== savedMixup) differences.push(`--mixup ${savedMixup} (asked: ${request.mixupAlpha})`);
+    const savedHoldout = heldOutTestPercentOf(last.manifest);
+    if (request.holdoutTestPercent !== undefined && savedHoldout !== null && request.holdoutTestPercent !== savedHoldout) differences.push(`--holdout-test-percent ${savedHoldout} (asked: ${request.holdoutTestPercent})`);
     if (request.features) differences.push(...frontEndDifferences(last.manifest.features, request.features));
     if (differences.length > 0) {
       throw new UsageError(`--resume: ${join(out, 'last.ckpt')} was trained with ${differences.join(', ')}; resume with the run's own settings, or start a new --out`);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_AUGMENT_CONFIG, type AugmentConfig } from '../datasets/augment.js';
+import { HOLDOUT_SPLIT, MAX_HOLDOUT_TEST_PERCENT } from '../datasets/split.js';
 import type { Task } from '../datasets/types.js';
 import { UsageError } from './exit-codes.js';
 import { collect, intList, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
@@ -51,6 +52,7 @@ function augmentConfigFrom(opts: TrainCliOptions): AugmentConfig | null {
 interface TrainCliOptions extends FrontEndCliOptions {
   data: string[];
   holdout: string[];
+  holdoutTestPercent: number;
   out: string;
   task: Task;
   epochs: number;
@@ -118,7 +120,8 @@ export function registerTrainCommand(program: Command): void {
     .command('train')
     .description('train a bidirectional stacked LSTM on one or more Speech Commands-layout datasets')
     .option('--data <dir>', 'dataset folder (repeat for several)', collect, [])
-    .option('--holdout <dir>', 'dataset folder re-split by speaker: half its speakers held out for testing (repeatable)', collect, [])
+    .option('--holdout <dir>', 'dataset folder re-split by speaker: half its speakers (--holdout-test-percent) held out for testing (repeatable)', collect, [])
+    .option('--holdout-test-percent <n>', `percent of the --holdout folders' speakers held out for testing (${HOLDOUT_SPLIT.validationPercent}% validate, the rest train; a smaller held-out set is a subset of a larger one)`, numberIn('--holdout-test-percent', 1, MAX_HOLDOUT_TEST_PERCENT), HOLDOUT_SPLIT.testPercent)
     .requiredOption('--out <runDir>', 'run folder: checkpoints, curves, manifest')
     .option('--task <task>', 'label set: 12 or 35', oneOf('--task', ['12', '35'] as const), '12')
     .option('--epochs <n>', 'maximum epochs', positiveInt('--epochs'), 30)
@@ -175,13 +178,14 @@ export function registerTrainCommand(program: Command): void {
         throw new UsageError(`${opts.distillWeight !== undefined ? '--distill-weight' : '--distill-temperature'} applies to the models given by --teacher: give --teacher too`);
       }
       for (const t of opts.teacher) if (!existsSync(t)) throw new UsageError(`--teacher ${t}: no such file`);
-      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1, schedule: { kind: opts.lrSchedule, epochs: opts.epochs }, classWeightPower: opts.classWeights, mixupAlpha: opts.mixup, ...(features ? { features } : {}) });
+      await checkRunFolder({ out: opts.out, resume: opts.resume === true, force: opts.force === true, lstmUnits: opts.units, hiddenUnits: opts.hidden, pooling: opts.pooling, frameStack: opts.frameStack ?? 1, schedule: { kind: opts.lrSchedule, epochs: opts.epochs }, classWeightPower: opts.classWeights, mixupAlpha: opts.mixup, ...(opts.holdout.length > 0 ? { holdoutTestPercent: opts.holdoutTestPercent } : {}), ...(features ? { features } : {}) });
       // Loaded on use: TensorFlow.js is slow to import and only training needs it.
       const { runTrainJob } = await import('../model/train-job.js');
       const result = await withGuidance(
         runTrainJob({
           data: opts.data,
           holdout: opts.holdout,
+          holdoutTestPercent: opts.holdoutTestPercent,
           runDir: opts.out,
           task: opts.task,
           epochs: opts.epochs,

@@ -13,7 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { SeededRandom } from '../util/random.js';
 import { TARGET_SAMPLE_RATE_HZ } from '../features/types.js';
 import { keywordFolderName, labelForWord, labelForWordIn, labelsForTask } from './labels.js';
-import { DEFAULT_SPLIT, HOLDOUT_SPLIT, hashName, speakerOf, splitForKey, unknownWordOf, whichSet, type SplitPercentages } from './split.js';
+import { DEFAULT_SPLIT, HOLDOUT_SPLIT, hashName, holdoutPercentages, speakerOf, splitForKey, unknownWordOf, whichSet, type SplitPercentages } from './split.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type Dataset, type DatasetItem, type Split, type Task } from './types.js';
 import { readWavLength } from './wav-length.js';
 import { isAudioFileName, readAudio } from '../features/audio/index.js';
@@ -61,9 +61,9 @@ export interface ReadSpeechCommandsOptions {
   onWarning?: (message: string) => void;
 }
 
-/** Reader options for the hold-out re-split (see HOLDOUT_SPLIT). */
-export function holdoutSplitOptions(): Pick<ReadSpeechCommandsOptions, 'splitSalt' | 'validationPercent' | 'testPercent'> {
-  return { splitSalt: HOLDOUT_SPLIT.salt, validationPercent: HOLDOUT_SPLIT.validationPercent, testPercent: HOLDOUT_SPLIT.testPercent };
+/** Reader options for the hold-out re-split (see HOLDOUT_SPLIT) holding out `testPercent` of the speakers for testing. */
+export function holdoutSplitOptions(testPercent: number = HOLDOUT_SPLIT.testPercent): Pick<ReadSpeechCommandsOptions, 'splitSalt' | 'validationPercent' | 'testPercent'> {
+  return { splitSalt: HOLDOUT_SPLIT.salt, ...holdoutPercentages(testPercent) };
 }
 
 export const NOISE_FOLDER = '_background_noise_';

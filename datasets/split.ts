@@ -21,8 +21,22 @@ export const DEFAULT_SPLIT: SplitPercentages = { validationPercent: 10, testPerc
 /**
  * The hold-out re-split of a folder whose speakers are all one split in the canonical scheme (the
  * 12-class test set): half of its speakers are held out for testing, a tenth validate, the rest train.
+ * `testPercent` may be lowered (`--holdout-test-percent`): the test speakers are those whose hash
+ * falls in [validationPercent, validationPercent + testPercent), so a smaller held-out set is a
+ * subset of a larger one and the validation speakers never change.
  */
 export const HOLDOUT_SPLIT = { salt: 'kws-holdout', validationPercent: 10, testPercent: 50 } as const;
+
+/** The largest share of a hold-out folder's speakers that can be held out for testing (the rest of the non-validation ones). */
+export const MAX_HOLDOUT_TEST_PERCENT = 100 - HOLDOUT_SPLIT.validationPercent;
+
+/** The hold-out re-split's percentages with `testPercent` of the speakers held out for testing. */
+export function holdoutPercentages(testPercent: number = HOLDOUT_SPLIT.testPercent): SplitPercentages {
+  if (!Number.isFinite(testPercent) || testPercent <= 0 || testPercent > MAX_HOLDOUT_TEST_PERCENT) {
+    throw new RangeError(`the held-out test share of a hold-out folder must be in (0, ${MAX_HOLDOUT_TEST_PERCENT}] percent of its speakers, got ${testPercent}`);
+  }
+  return { validationPercent: HOLDOUT_SPLIT.validationPercent, testPercent };
+}
 
 /** The README's hash_name: the file's base name with `_nohash_` and everything after it removed. */
 export function hashName(fileName: string): string {

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { topCalibrationError } from '../model/calibration.js';
+import { holdoutTestPercentFor } from '../model/holdout.js';
 import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
 import { readAudio } from '../features/audio/index.js';
@@ -123,6 +124,8 @@ export interface EvaluationReport {
   task: string;
   data: string;
   split: EvaluateSplit;
+  /** With --holdout: the percent of the folder's speakers held out for testing that the split was read with. */
+  holdoutTestPercent?: number;
   labels: string[];
   /** Items of the split, evaluated, without a model label, and unreadable. */
   items: number;
@@ -153,6 +156,8 @@ export interface EvaluateOptions {
   split?: EvaluateSplit;
   /** Use the hold-out re-split by speaker (HOLDOUT_SPLIT), as `kws train --holdout` does. */
   holdout?: boolean;
+  /** With `holdout`: percent of the speakers held out for testing (default: the model's own, see model/holdout.ts). */
+  holdoutTestPercent?: number;
   /** Keep only clips of this source ('synth:flite', a dataset folder name, ...). */
   source?: string;
   /** Print report.json to stdout instead of the text report. */
@@ -199,7 +204,7 @@ function pct(x: number): string {
 export function formatEvaluationText(r: EvaluationReport): string {
   const lines: string[] = [];
   lines.push(`model: ${r.model} (${r.modelName}, task ${r.task}, ${r.labels.length} labels)`);
-  lines.push(`data: ${r.data}, split ${r.split}: ${r.items} clips, ${r.evaluated} evaluated, ${r.skipped} without a model label, ${r.failed} unreadable`);
+  lines.push(`data: ${r.data}, split ${r.split}${r.holdoutTestPercent === undefined ? '' : ` (hold-out re-split, ${r.holdoutTestPercent}% of the speakers held out for testing)`}: ${r.items} clips, ${r.evaluated} evaluated, ${r.skipped} without a model label, ${r.failed} unreadable`);
   const correct = r.confusion.reduce((a, row, i) => a + row[i]!, 0);
   lines.push(`accuracy: ${pct(r.accuracy)} (${correct}/${r.evaluated}), macro F1 ${r.macroF1.toFixed(4)}`);
   if (r.closedSet) {
@@ -265,7 +270,8 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
     // Words map to the model's own labels (custom keywords too); the task only names the layout's words.
     const task: Task = manifest.task === '35' ? '35' : '12';
     const readOptions = { task, labels: manifest.labels };
-    const dataset = await readSpeechCommands(resolve(options.data), options.holdout ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
+    const holdoutTestPercent = options.holdout ? holdoutTestPercentFor(manifest, options.holdoutTestPercent) : undefined;
+    const dataset = await readSpeechCommands(resolve(options.data), holdoutTestPercent === undefined ? readOptions : { ...readOptions, ...holdoutSplitOptions(holdoutTestPercent) });
     const items = dataset.items.filter((item: DatasetItem) => (split === 'all' || item.split === split) && (options.source === undefined || item.source === options.source));
     if (options.source !== undefined && items.length === 0) {
       const sources = [...new Set(dataset.items.map((item) => item.source))].sort().join(', ');
@@ -336,6 +342,7 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationR
       task: manifest.task,
       data: dataset.root,
       split,
+      ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }),
       labels,
       items: items.length,
       evaluated: truth.length,

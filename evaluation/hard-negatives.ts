@@ -17,6 +17,7 @@ import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import { DEFAULT_MATCH_TOLERANCE_SECONDS, matchDetections, type TruthEvent } from './detection-metrics.js';
 import { buildStream, modelStreamSources } from './stream-builder.js';
+import { holdoutTestPercentFor } from '../model/holdout.js';
 import { DEFAULT_STREAM_SECONDS } from './stream-evaluation.js';
 
 /** Share of a keyword's voiced span a window may hold and still be mined as a negative. */
@@ -96,7 +97,9 @@ export async function runMineNegatives(options: MineNegativesOptions): Promise<M
   try {
     const detector = createNodeDetector(recognizer, { defaultThreshold: threshold });
     const keywordLabels = recognizer.labels.filter((l) => !detector.config.ignoreLabels.includes(l));
-    const sources = await modelStreamSources({ labels: recognizer.labels, task: recognizer.manifest.task }, keywordLabels, options);
+    // A hold-out folder's train split is the one this model trained on (its own held-out share).
+    const holdoutTestPercent = options.holdout ? holdoutTestPercentFor(recognizer.manifest) : undefined;
+    const sources = await modelStreamSources({ labels: recognizer.labels, task: recognizer.manifest.task }, keywordLabels, { ...options, holdoutTestPercent });
     const streams = Math.ceil((options.minutes * 60) / streamSeconds);
     const rate = detector.features.sampleRateHz;
     const windowSamples = detector.windowSamples;

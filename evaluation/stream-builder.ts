@@ -144,6 +144,8 @@ export interface DatasetStreamSourceOptions {
   split: Split | 'all';
   /** Use the hold-out speaker re-split (as `kws train --holdout`). */
   holdout?: boolean;
+  /** With `holdout`: percent of the speakers held out for testing (default HOLDOUT_SPLIT's; see model/holdout.ts). */
+  holdoutTestPercent?: number;
   /** Labels that count as keywords (default: every label of the task but silence and unknown). */
   keywordLabels: readonly string[];
   /** Folder of noise wavs, or a dataset folder with `_background_noise_/`; default: the dataset's own. */
@@ -157,7 +159,7 @@ async function wavsIn(dir: string): Promise<string[]> {
 
 /** Keyword and filler clips of one split of a Speech Commands-layout folder, and its noise files. */
 export async function streamSourcesFromDataset(root: string, options: DatasetStreamSourceOptions): Promise<StreamSources> {
-  const dataset = await readSpeechCommands(root, { task: options.task, silenceFraction: 0, ...(options.labels ? { labels: options.labels } : {}), ...(options.holdout ? holdoutSplitOptions() : {}) });
+  const dataset = await readSpeechCommands(root, { task: options.task, silenceFraction: 0, ...(options.labels ? { labels: options.labels } : {}), ...(options.holdout ? holdoutSplitOptions(options.holdoutTestPercent) : {}) });
   const keywordSet = new Set(options.keywordLabels);
   const keywords: SourceClip[] = [];
   const fillers: SourceClip[] = [];
@@ -201,10 +203,10 @@ export interface StreamModel {
 export async function modelStreamSources(
   model: StreamModel,
   keywordLabels: readonly string[],
-  options: { data: string; split: Split | 'all'; holdout?: boolean; noiseDir?: string; extraData?: readonly string[]; negatives?: readonly string[] },
+  options: { data: string; split: Split | 'all'; holdout?: boolean; holdoutTestPercent?: number; noiseDir?: string; extraData?: readonly string[]; negatives?: readonly string[] },
 ): Promise<StreamSources> {
   const task: Task = model.task === '35' ? '35' : '12';
-  const sourceOptions = { task, labels: model.labels, split: options.split, holdout: options.holdout, keywordLabels, noiseDir: options.noiseDir };
+  const sourceOptions = { task, labels: model.labels, split: options.split, holdout: options.holdout, holdoutTestPercent: options.holdoutTestPercent, keywordLabels, noiseDir: options.noiseDir };
   return mergeStreamSources([
     await streamSourcesFromDataset(options.data, sourceOptions),
     ...(await Promise.all((options.extraData ?? []).map((dir) => streamSourcesFromDataset(dir, sourceOptions)))),

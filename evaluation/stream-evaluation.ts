@@ -18,6 +18,7 @@ import { createProgress } from '../util/progress.js';
 import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
 import { updateOnnxManifest } from '../model/onnx/manifest-file.js';
 import { buildStream, modelStreamSources } from './stream-builder.js';
+import { holdoutTestPercentFor } from '../model/holdout.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import { replayTrigger } from '../pipeline/streaming/trigger.js';
 import type { DetectorConfig } from '../pipeline/streaming/types.js';
@@ -30,6 +31,8 @@ export interface EvaluateStreamOptions {
   data: string;
   split: Split | 'all';
   holdout?: boolean;
+  /** With `holdout`: percent of the speakers held out for testing (default: the model's own, see model/holdout.ts). */
+  holdoutTestPercent?: number;
   minutes?: number;
   modelPath?: string;
   seed?: number;
@@ -55,6 +58,8 @@ export interface StreamReport {
   data: string;
   split: string;
   holdout: boolean;
+  /** With `holdout`: the percent of the folder's speakers held out for testing that the split was read with. */
+  holdoutTestPercent?: number;
   seed: number;
   totalSeconds: number;
   keywords: number;
@@ -159,7 +164,8 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
   try {
     const detector = createNodeDetector(recognizer, options.detector);
     const keywordLabels = recognizer.labels.filter((l) => !detector.config.ignoreLabels.includes(l));
-    const sources = await modelStreamSources({ labels: recognizer.labels, task: recognizer.manifest.task }, keywordLabels, options);
+    const holdoutTestPercent = options.holdout ? holdoutTestPercentFor(recognizer.manifest, options.holdoutTestPercent) : undefined;
+    const sources = await modelStreamSources({ labels: recognizer.labels, task: recognizer.manifest.task }, keywordLabels, { ...options, holdoutTestPercent });
     if (sources.noiseFiles.length === 0) process.stderr.write(`warning: ${options.data} has no _background_noise_ recordings (use --noise DIR); mixing seeded white noise\n`);
     const count = Math.ceil((minutes * 60) / streamSeconds);
     const totalSeconds = count * streamSeconds;
@@ -218,6 +224,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       data: resolve(options.data),
       split: options.split,
       holdout: options.holdout ?? false,
+      ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }),
       seed,
       totalSeconds,
       keywords: streams.reduce((a, s) => a + s.keywords, 0),
@@ -255,7 +262,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
         hopMs: detector.config.hopMs,
         smoothingMs: detector.config.smoothingMs,
         refractoryMs: detector.config.refractoryMs,
-        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
+        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }), minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
         measured: { falseRejectRate: operating.measured.falseRejectRate, falseAcceptsPerHour: operating.measured.falseAcceptsPerHour, keywords: report.keywords },
       };
       await recognizer.dispose();

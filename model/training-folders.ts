@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { readSpeechCommands, holdoutSplitOptions } from '../datasets/speech-commands.js';
 import { noiseFilesIn, type NoiseSource } from '../datasets/augment-noise.js';
-import { DEFAULT_SPLIT, HOLDOUT_SPLIT, inSpeakerFraction } from '../datasets/split.js';
+import { DEFAULT_SPLIT, HOLDOUT_SPLIT, holdoutPercentages, inSpeakerFraction } from '../datasets/split.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL, type DatasetItem, type Split, type Task } from '../datasets/types.js';
 import type { FeatureConfig } from '../features/types.js';
 import type { ModelManifest } from './types.js';
@@ -16,6 +16,8 @@ export interface TrainingFolderOptions {
   data: string[];
   /** Folders (also read as data) re-split by speaker with HOLDOUT_SPLIT instead of their own split. */
   holdout: string[];
+  /** Percent of the --holdout folders' speakers held out for testing (default HOLDOUT_SPLIT's 50; the rest of the non-validation ones train). */
+  holdoutTestPercent?: number;
   task: Task;
   /** Keep at most this many items per split and dataset (for quick runs and tests); 0 = all. */
   limitPerSplit: number;
@@ -74,6 +76,8 @@ export async function readTrainingFolders(o: TrainingFolderOptions, labels: read
   const bySplit: Record<Split, DatasetItem[]> = { train: [], validation: [], test: [] };
   const dataDescription: ModelManifest['training']['data'] = [];
   const holdout = new Set(o.holdout.map((d) => resolve(d)));
+  const holdoutTestPercent = o.holdoutTestPercent ?? HOLDOUT_SPLIT.testPercent;
+  const holdoutSplit = holdoutPercentages(holdoutTestPercent);
   const dirs = [...new Set([...o.data.map((d) => resolve(d)), ...holdout])];
   /** A per-folder option keyed by resolved path; every folder must be one of the data folders. */
   const perFolder = (option: string, entries: [string, number][]): Map<string, number> => {
@@ -104,7 +108,7 @@ export async function readTrainingFolders(o: TrainingFolderOptions, labels: read
   let silenceFromNamedNoise = false;
   for (const dir of dirs) {
     const readOptions = { task: o.task, seed: o.seed, fallbackNoiseFiles: namedNoiseFiles, silenceSliceSamples: config.clipLengthSamples, ...(o.labels ? { labels } : {}) };
-    const ds = await readSpeechCommands(dir, holdout.has(dir) ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
+    const ds = await readSpeechCommands(dir, holdout.has(dir) ? { ...readOptions, ...holdoutSplitOptions(holdoutTestPercent) } : readOptions);
     if (trainOnly.has(dir)) for (const item of ds.items) item.split = 'train';
     if (negativesOnly.has(dir)) {
       const before = ds.items.length;
@@ -112,7 +116,7 @@ export async function readTrainingFolders(o: TrainingFolderOptions, labels: read
       if (ds.items.length < before) o.log(`data ${dir}: left out ${before - ds.items.length} clips of the keywords (other words only from this folder)`);
     }
     if (ds.noiseFiles.length === 0 && namedNoiseFiles.length > 0) silenceFromNamedNoise = true;
-    const usableFraction = trainShareOf(holdout.has(dir) ? HOLDOUT_SPLIT : DEFAULT_SPLIT);
+    const usableFraction = trainShareOf(holdout.has(dir) ? holdoutSplit : DEFAULT_SPLIT);
     datasetNoise.push(...ds.noiseFiles.map((path) => ({ path, usableFraction })));
     const perSplit: Record<string, number> = {};
     const trainShare = trainFraction.get(dir);
@@ -125,7 +129,7 @@ export async function readTrainingFolders(o: TrainingFolderOptions, labels: read
       perSplit[split] = items.length;
       if (split === 'train') for (const it of items) trainDir.set(it, dir);
     }
-    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, ...(excluded.size > 0 ? { excludedSources: [...excluded] } : {}), ...(excludedWords.size > 0 ? { excludedWords: [...excludedWords] } : {}), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(trainShare === undefined ? {} : { trainFraction: trainShare }) });
+    dataDescription.push({ path: dir, splitMethod: ds.splitMethod, ...(holdout.has(dir) ? { holdoutTestPercent } : {}), ...(excluded.size > 0 ? { excludedSources: [...excluded] } : {}), ...(excludedWords.size > 0 ? { excludedWords: [...excludedWords] } : {}), items: Object.values(perSplit).reduce((a, b) => a + b, 0), perSplit, ...(trainShare === undefined ? {} : { trainFraction: trainShare }) });
     o.log(`data ${dir}: ${perSplit.train} train${trainShare === undefined ? '' : ` (${(100 * trainShare).toFixed(0)}% of its training speakers)`}, ${perSplit.validation} validation, ${perSplit.test} test (split by ${ds.splitMethod})`);
   }
   return { bySplit, dataDescription, trainDir, repeat, datasetNoise, namedNoiseFiles, silenceFromNamedNoise, dirs };

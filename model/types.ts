@@ -112,7 +112,7 @@ export interface ModelManifest {
   /** Softmax temperature fitted on validation data (1 = none). */
   temperature: number;
   training: {
-    data: { path: string; splitMethod?: string; items: number; perSplit: Record<string, number>; trainFraction?: number; excludedSources?: string[]; excludedWords?: string[] }[];
+    data: { path: string; splitMethod?: string; /** Hold-out folders: percent of their speakers held out for testing (absent in older manifests: 50). */ holdoutTestPercent?: number; items: number; perSplit: Record<string, number>; trainFraction?: number; excludedSources?: string[]; excludedWords?: string[] }[];
     seed: number;
     epochs: number;
     backend: string;
@@ -186,7 +186,7 @@ export interface DetectionDefaults {
   smoothingMs?: number;
   refractoryMs?: number;
   /** Where the thresholds were measured. */
-  chosenOn: { data: string; split: string; holdout: boolean; minutes: number; seed: number; maxFalseAcceptsPerHour: number };
+  chosenOn: { data: string; split: string; holdout: boolean; holdoutTestPercent?: number; minutes: number; seed: number; maxFalseAcceptsPerHour: number };
   /** What was measured there at these thresholds. */
   measured: { falseRejectRate: number; falseAcceptsPerHour: number; keywords: number };
 }

@@ -20,6 +20,7 @@ import {
   type ScoredStream, type SweepOptions,
 } from '../evaluation/detection-metrics.js';
 import { buildStream, modelStreamSources } from '../evaluation/stream-builder.js';
+import { holdoutTestPercentFor } from '../model/holdout.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import type { PosteriorFrame } from '../pipeline/streaming/types.js';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   const seed = Number(values.seed);
 
   const scan = async (label: string, data: string, split: string, holdout: boolean, minutes: number): Promise<StreamSet> => {
-    const sources = await modelStreamSources({ labels: first.labels, task: first.manifest.task }, keywords, { data, split: split as Split | 'all', holdout, noiseDir: values.noise });
+    const sources = await modelStreamSources({ labels: first.labels, task: first.manifest.task }, keywords, { data, split: split as Split | 'all', holdout, holdoutTestPercent: holdout ? holdoutTestPercentFor(first.manifest) : undefined, noiseDir: values.noise });
     const count = Math.ceil((minutes * 60) / STREAM_SECONDS);
     const scored: StreamSet['scored'] = { first: [], second: [], min: [], mean: [] };
     let seconds = 0;
