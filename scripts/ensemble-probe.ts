@@ -12,6 +12,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { holdoutSplitOptions, readSpeechCommands } from '../datasets/speech-commands.js';
+import { holdoutTestPercentFor } from '../model/holdout.js';
 import { AudioCache, closedSetPrediction, commandLabels, itemSamples, modelLabelFor } from '../evaluation/evaluate.js';
 import { Recognizer } from '../pipeline/recognizer.js';
 
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   }
   const labelSet = new Set(labels);
   const readOptions = { task: '12' as const, labels };
-  const dataset = await readSpeechCommands(resolve(values.data), values.holdout ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
+  const dataset = await readSpeechCommands(resolve(values.data), values.holdout ? { ...readOptions, ...holdoutSplitOptions(Math.min(...recognizers.map((r) => holdoutTestPercentFor(r.manifest)))) } : readOptions);
   const truth: string[] = [];
   const members = recognizers.flatMap((recognizer, m) => shiftsMs.map((ms) => ({ recognizer, name: `${values.model[m]}${shiftsMs.length > 1 ? ` shifted ${ms} ms` : ''}`, shift: Math.round((ms / 1000) * recognizer.frontEnd.config.sampleRateHz) })));
   const perMember: number[][][] = members.map(() => []);

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { holdoutSplitOptions, readSpeechCommands } from '../datasets/speech-commands.js';
+import { HOLDOUT_SPLIT } from '../datasets/split.js';
 import { COMMANDS_12 } from '../datasets/types.js';
 import { AudioCache, itemSamples } from '../evaluation/evaluate.js';
 import { writeWavPcm16 } from '../features/audio/index.js';
@@ -93,18 +94,19 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       split: { type: 'string', default: 'test' },
       holdout: { type: 'boolean', default: false },
+      'holdout-test-percent': { type: 'string', default: String(HOLDOUT_SPLIT.testPercent) },
       jobs: { type: 'string', default: '2' },
       source: { type: 'string' },
       'per-word': { type: 'string' },
       out: { type: 'string' },
     },
   });
-  if (!values.data) throw new Error('usage: pocketsphinx-baseline --data DIR [--split train|validation|test|all] [--holdout] [--source NAME] [--per-word N] [--jobs N] [--out report.json]');
+  if (!values.data) throw new Error('usage: pocketsphinx-baseline --data DIR [--split train|validation|test|all] [--holdout [--holdout-test-percent N]] [--source NAME] [--per-word N] [--jobs N] [--out report.json]');
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a positive integer, got '${values.jobs}'`);
   const commands: readonly string[] = COMMANDS_12;
   const readOptions = { task: '12' as const };
-  const dataset = await readSpeechCommands(resolve(values.data), values.holdout ? { ...readOptions, ...holdoutSplitOptions() } : readOptions);
+  const dataset = await readSpeechCommands(resolve(values.data), values.holdout ? { ...readOptions, ...holdoutSplitOptions(Number(values['holdout-test-percent'])) } : readOptions);
   const perWord = values['per-word'] === undefined ? Infinity : Number(values['per-word']);
   if (!(perWord === Infinity || (Number.isInteger(perWord) && perWord > 0))) throw new Error(`--per-word must be a positive integer, got '${values['per-word']}'`);
   const taken = new Map<string, number>();
