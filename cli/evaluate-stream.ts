@@ -22,6 +22,7 @@ interface EvaluateStreamCliOptions {
   streamSeconds: number;
   saveThresholds: boolean;
   negatives: string[];
+  holdoutData: string[];
   hopMs?: number;
   smoothingMs?: number;
 }
@@ -42,6 +43,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
     .option('--json', 'print the report as JSON instead of text', false)
     .option('--hop-ms <n>', `detector evaluation period (default: the model's measured timing, else ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
     .option('--smoothing-ms <n>', `detector moving average of the posteriors over this span (default: the model's measured timing, else ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
+    .option('--holdout-data <dir>', 'also take keywords and other words from this folder\'s same split, its speakers split by the hold-out re-split of `kws train --holdout DIR` (at --holdout-test-percent, by default the model\'s own share); repeatable', collect, [])
     .option('--negatives <dir>', 'also take other words (not the model\'s keywords) from this folder\'s same split (repeatable)', collect, [])
     .option('--save-thresholds', 'write the <= 1 FA/h operating point (one threshold, or per keyword where that misses fewer) into the model file as the defaults of kws listen and the demo (validation or train split only)', false)
     .action(async (opts: EvaluateStreamCliOptions) => {
@@ -59,6 +61,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
         json: opts.json,
         saveThresholds: opts.saveThresholds,
         negatives: opts.negatives,
+        holdoutData: opts.holdoutData,
         detector: {
           ...(opts.hopMs !== undefined ? { hopMs: opts.hopMs } : {}),
           ...(opts.smoothingMs !== undefined ? { smoothingMs: opts.smoothingMs } : {}),

@@ -46,6 +46,44 @@ export function numberIn(name: string, min: number, max: number): (value: string
   };
 }
 
+/** A `--threshold` value: one probability for every keyword and/or `LABEL=P` for single keywords. */
+export interface ThresholdSetting {
+  /** Every keyword without a threshold of its own here (the model's measured ones are then dropped). */
+  all?: number;
+  /** These keywords' thresholds, over the model's measured ones (or over `all`). */
+  perKeyword: Record<string, number>;
+}
+
+/** Parses `0.9`, `off=0.95` or `0.97,off=0.9,on=0.95`; labels are checked against the model later. */
+export function thresholdSetting(name: string): (value: string) => ThresholdSetting {
+  const probability = numberIn(name, 0, 1);
+  return (value) => {
+    const setting: ThresholdSetting = { perKeyword: {} };
+    for (const part of value.split(',').map((s) => s.trim())) {
+      const eq = part.indexOf('=');
+      if (eq < 0) {
+        if (setting.all !== undefined) throw new InvalidArgumentError(`${name} takes one threshold for every keyword, got two in '${value}'`);
+        setting.all = probability(part);
+        continue;
+      }
+      const label = part.slice(0, eq).trim();
+      if (label === '') throw new InvalidArgumentError(`${name}: '${part}' names no keyword (write LABEL=P, e.g. off=0.95)`);
+      if (Object.hasOwn(setting.perKeyword, label)) throw new InvalidArgumentError(`${name} gives ${label} two thresholds in '${value}'`);
+      setting.perKeyword[label] = numberIn(`${name} ${label}`, 0, 1)(part.slice(eq + 1).trim());
+    }
+    return setting;
+  };
+}
+
+/** The detector config fields a `--threshold` setting sets (none when it was not given). */
+export function thresholdConfig(setting: ThresholdSetting | undefined): { defaultThreshold?: number; thresholds?: Record<string, number> } {
+  if (!setting) return {};
+  return {
+    ...(setting.all !== undefined ? { defaultThreshold: setting.all } : {}),
+    ...(Object.keys(setting.perKeyword).length > 0 ? { thresholds: { ...setting.perKeyword } } : {}),
+  };
+}
+
 export function intList(name: string): (value: string) => number[] {
   return (value) => {
     const parts = value.split(',').map((s) => s.trim());

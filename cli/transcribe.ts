@@ -6,7 +6,7 @@ import { OUTPUT_FORMATS, type OutputFormat } from '../pipeline/output-format.js'
 import { DEFAULT_BATCH_SIZE, runTranscribe } from '../pipeline/transcribe.js';
 import { defaultJobs } from '../pipeline/batch/pool.js';
 import { EXIT_INTERRUPTED, UsageError } from './exit-codes.js';
-import { jobCount, nonNegativeInt, numberIn, oneOf, positiveInt } from './options.js';
+import { jobCount, nonNegativeInt, numberIn, oneOf, positiveInt, thresholdConfig, thresholdSetting, type ThresholdSetting } from './options.js';
 
 interface TranscribeCliOptions {
   model?: string;
@@ -18,7 +18,7 @@ interface TranscribeCliOptions {
   stdin?: boolean;
   progress?: boolean;
   longTolerance: number;
-  threshold?: number;
+  threshold?: ThresholdSetting;
   queue?: string;
   queueName: string;
   chunkSize: number;
@@ -65,7 +65,7 @@ export function registerTranscribeCommand(program: Command): void {
     .option('-j, --jobs <n>', `worker threads, each with its own model session (default: the number of cores, ${defaultJobs()} here)`, jobCount('--jobs'))
     .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal anyway)')
     .option('--long-tolerance <seconds>', 'a file longer than the model window by more than this is scanned for detections', numberIn('--long-tolerance', 0, 3600), DEFAULT_LONG_TOLERANCE_SECONDS)
-    .option('--threshold <p>', "detection threshold for long recordings (default: the model's own, else 0.9)", numberIn('--threshold', 0, 1))
+    .option('--threshold <p>', "detection threshold for long recordings: P for every keyword, LABEL=P for one (over the model's own), or both, comma-separated: 0.95,off=0.9 (default: the model's own, else 0.9)", thresholdSetting('--threshold'))
     .option('--queue <url>', 'queue mode: enqueue the files on this Redis (redis://HOST:PORT) for `kws worker`s and collect their results')
     .option('--queue-name <name>', 'queue mode: BullMQ queue name', DEFAULT_QUEUE_NAME)
     .option('--chunk-size <n>', 'queue mode: files per job', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
@@ -74,7 +74,7 @@ export function registerTranscribeCommand(program: Command): void {
       if (all.length === 0) command.error('error: give at least one input (file, folder, glob, or - / --stdin for a list on stdin)', { exitCode: 2 });
       // commander sets progress true unless --no-progress; only a terminal gets a bar either way.
       const progress = opts.progress === false ? false : undefined;
-      const detector = opts.threshold !== undefined ? { defaultThreshold: opts.threshold } : undefined;
+      const detector = opts.threshold !== undefined ? thresholdConfig(opts.threshold) : undefined;
       if (opts.queue !== undefined) {
         checkQueueOptions(command);
         const result = await runQueueTranscribe({

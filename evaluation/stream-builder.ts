@@ -197,19 +197,21 @@ export interface StreamModel {
 }
 
 /**
- * The stream sources for a model: keywords and other words of `data` (and `extraData`), other words
- * only of `negatives`, all of the same split, with the model's labels (a custom label set included).
+ * The stream sources for a model: keywords and other words of `data` (and `extraData`, and of
+ * `holdoutData` under the hold-out speaker re-split), other words only of `negatives`, all of the
+ * same split, with the model's labels (a custom label set included).
  */
 export async function modelStreamSources(
   model: StreamModel,
   keywordLabels: readonly string[],
-  options: { data: string; split: Split | 'all'; holdout?: boolean; holdoutTestPercent?: number; noiseDir?: string; extraData?: readonly string[]; negatives?: readonly string[] },
+  options: { data: string; split: Split | 'all'; holdout?: boolean; holdoutTestPercent?: number; noiseDir?: string; extraData?: readonly string[]; holdoutData?: readonly string[]; negatives?: readonly string[] },
 ): Promise<StreamSources> {
   const task: Task = model.task === '35' ? '35' : '12';
   const sourceOptions = { task, labels: model.labels, split: options.split, holdout: options.holdout, holdoutTestPercent: options.holdoutTestPercent, keywordLabels, noiseDir: options.noiseDir };
   return mergeStreamSources([
     await streamSourcesFromDataset(options.data, sourceOptions),
     ...(await Promise.all((options.extraData ?? []).map((dir) => streamSourcesFromDataset(dir, sourceOptions)))),
+    ...(await Promise.all((options.holdoutData ?? []).map((dir) => streamSourcesFromDataset(dir, { ...sourceOptions, holdout: true })))),
     ...(await Promise.all((options.negatives ?? []).map((dir) => streamSourcesFromDataset(dir, { ...sourceOptions, fillersOnly: true })))),
   ]);
 }

@@ -49,6 +49,8 @@ export interface EvaluateStreamOptions {
   saveThresholds?: boolean;
   /** More folders to take keywords and other words from (same split). */
   extraData?: string[];
+  /** More folders to take keywords and other words from, split by the hold-out speaker re-split (as `kws train --holdout DIR`) at the same share as `holdout`. */
+  holdoutData?: string[];
   /** Folders to take only other words from (their keyword clips are left out), same split. */
   negatives?: string[];
 }
@@ -58,7 +60,9 @@ export interface StreamReport {
   data: string;
   split: string;
   holdout: boolean;
-  /** With `holdout`: the percent of the folder's speakers held out for testing that the split was read with. */
+  /** Hold-out folders whose clips of the same split were placed too (absent: none). */
+  holdoutData?: string[];
+  /** With `holdout` or `holdoutData`: the percent of the folders' speakers held out for testing that the split was read with. */
   holdoutTestPercent?: number;
   seed: number;
   totalSeconds: number;
@@ -164,8 +168,9 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
   try {
     const detector = createNodeDetector(recognizer, options.detector);
     const keywordLabels = recognizer.labels.filter((l) => !detector.config.ignoreLabels.includes(l));
-    const holdoutTestPercent = options.holdout ? holdoutTestPercentFor(recognizer.manifest, options.holdoutTestPercent) : undefined;
-    const sources = await modelStreamSources({ labels: recognizer.labels, task: recognizer.manifest.task }, keywordLabels, { ...options, holdoutTestPercent });
+    const holdoutData = (options.holdoutData ?? []).map((dir) => resolve(dir));
+    const holdoutTestPercent = options.holdout || holdoutData.length > 0 ? holdoutTestPercentFor(recognizer.manifest, options.holdoutTestPercent) : undefined;
+    const sources = await modelStreamSources({ labels: recognizer.labels, task: recognizer.manifest.task }, keywordLabels, { ...options, holdoutData, holdoutTestPercent });
     if (sources.noiseFiles.length === 0) process.stderr.write(`warning: ${options.data} has no _background_noise_ recordings (use --noise DIR); mixing seeded white noise\n`);
     const count = Math.ceil((minutes * 60) / streamSeconds);
     const totalSeconds = count * streamSeconds;
@@ -224,6 +229,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       data: resolve(options.data),
       split: options.split,
       holdout: options.holdout ?? false,
+      ...(holdoutData.length > 0 ? { holdoutData } : {}),
       ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }),
       seed,
       totalSeconds,
@@ -262,7 +268,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
         hopMs: detector.config.hopMs,
         smoothingMs: detector.config.smoothingMs,
         refractoryMs: detector.config.refractoryMs,
-        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }), minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
+        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, ...(report.holdoutData ? { holdoutData: report.holdoutData } : {}), ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }), minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
         measured: { falseRejectRate: operating.measured.falseRejectRate, falseAcceptsPerHour: operating.measured.falseAcceptsPerHour, keywords: report.keywords },
       };
       await recognizer.dispose();

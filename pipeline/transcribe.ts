@@ -17,6 +17,8 @@ import { countDetections, type RecognizeOptions } from './batch/recognize-files.
 import { createProgress, type Progress } from '../util/progress.js';
 import { DEFAULT_MODEL_PATH, type Recognizer } from './recognizer.js';
 import type { DetectorConfig } from './streaming/types.js';
+import { resolveDetectorConfig } from './streaming/config.js';
+import { checkDetectorSettings } from './batch/detector-settings.js';
 
 export type { TextSink } from './batch/output-sink.js';
 
@@ -107,6 +109,8 @@ export async function runTranscribe(options: TranscribeOptions): Promise<Transcr
   const jobs = positiveInt(options.jobs ?? defaultJobs(), 'jobs');
   const recognize: RecognizeOptions = { top, longToleranceSeconds: options.longToleranceSeconds, detector: options.detector };
 
+  if (options.recognizer) resolveDetectorConfig(options.detector, options.recognizer.labels);
+  else await checkDetectorSettings(options.modelPath ?? DEFAULT_MODEL_PATH, options.detector);
   const files = await expandInputs(options.inputs, { stdin: options.stdin });
   const runner: BatchRunner = options.recognizer
     ? new InlineRunner(options.recognizer, recognize)

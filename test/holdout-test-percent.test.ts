@@ -3,11 +3,11 @@
  * held-out set is a subset of the larger one and the validation speakers never move; the run records
  * its share, `kws evaluate`/`evaluate-stream --holdout` then read the model's own held-out speakers
  * by default and refuse a larger share (speakers it trained on), and a resume with another share is
- * refused.
+ * refused. `evaluate-stream --holdout-data` adds a hold-out folder's clips of the same split.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRunFolder } from '../cli/run-folder.js';
@@ -15,9 +15,11 @@ import { holdoutSplitOptions, readSpeechCommands } from '../datasets/speech-comm
 import { HOLDOUT_SPLIT, holdoutPercentages, splitForKey } from '../datasets/split.js';
 import { runEvaluate } from '../evaluation/evaluate.js';
 import { runEvaluateStream } from '../evaluation/stream-evaluation.js';
+import { modelStreamSources } from '../evaluation/stream-builder.js';
 import { initBackend } from '../model/backend.js';
 import { heldOutTestPercentOf, holdoutTestPercentFor } from '../model/holdout.js';
 import { updateOnnxManifest } from '../model/onnx/manifest-file.js';
+import { readOnnxManifest } from '../model/onnx/metadata.js';
 import { runTrainJob } from '../model/train-job.js';
 import type { ModelManifest } from '../model/types.js';
 import { readTrainingFolders } from '../model/training-folders.js';
@@ -90,6 +92,27 @@ test('training reads the share it is given and records it; evaluate and evaluate
     const stream = await runEvaluateStream({ data, split: 'test', holdout: true, minutes: 1, streamSeconds: 30, modelPath: model, reportDir: join(dir, 'stream'), out: quiet, progress: false });
     assert.equal(stream.holdoutTestPercent, 30);
     await assert.rejects(runEvaluateStream({ data, split: 'test', holdout: true, holdoutTestPercent: 50, minutes: 1, modelPath: model, reportDir: join(dir, 'stream'), out: quiet, progress: false }), /held out only 30%/);
+
+    // --holdout-data: a second folder's clips of the same split, under the hold-out re-split at the model's share.
+    const other = join(dir, 'other');
+    await writeToneDataset(other, 12, 9);
+    const keywords = labelsForTask('12').filter((l) => l !== '_silence_' && l !== '_unknown_');
+    const fromModel = { labels: labelsForTask('12'), task: '12' };
+    const plain = await modelStreamSources(fromModel, keywords, { data: other, split: 'validation' });
+    const both = await modelStreamSources(fromModel, keywords, { data: other, split: 'validation', holdoutData: [data], holdoutTestPercent: 30 });
+    const heldOutValidation = (await readSpeechCommands(data, { task: '12', ...holdoutSplitOptions(30) })).items.filter((i) => !i.slice && i.split === 'validation');
+    assert.ok(heldOutValidation.some((i) => keywords.includes(i.label)), 'the fixture has validation keyword clips under the hold-out re-split');
+    assert.deepEqual(
+      [...both.keywords, ...both.fillers].map((c) => c.path).sort(),
+      [...plain.keywords, ...plain.fillers, ...heldOutValidation].map((c) => c.path).sort(),
+    );
+    const withData = await runEvaluateStream({ data: other, split: 'validation', holdoutData: [data], minutes: 1, streamSeconds: 30, modelPath: model, reportDir: join(dir, 'stream-both'), saveThresholds: true, out: quiet, progress: false });
+    assert.deepEqual(withData.holdoutData, [data]);
+    assert.equal(withData.holdoutTestPercent, 30);
+    assert.equal(withData.holdout, false);
+    const saved = readOnnxManifest(await readFile(model), model).detection;
+    assert.deepEqual(saved?.chosenOn.holdoutData, [data]);
+    await assert.rejects(runEvaluateStream({ data: other, split: 'validation', holdoutData: [data], holdoutTestPercent: 50, minutes: 1, modelPath: model, reportDir: join(dir, 'stream-both'), out: quiet, progress: false }), /held out only 30%/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

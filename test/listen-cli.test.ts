@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { detectionJsonLine, detectionsTable, runListen } from '../cli/listen.js';
+import { thresholdConfig, thresholdSetting } from '../cli/options.js';
 import { toneClip, writeFixtureModel, writeWav } from './recognizer-fixture.js';
 import { burstStream } from './streaming-fixtures.js';
 
@@ -110,4 +111,34 @@ test('kws listen via bin/kws.js', async (t) => {
   const direct = collect();
   await runListen(wavPath, { model: modelPath, json: true, ...FIRING }, direct);
   assert.equal(stdout, direct.text);
+});
+
+test('--threshold LABEL=P sets one keyword over the model\'s thresholds; bad settings are refused by name', async () => {
+  const setting = thresholdSetting('--threshold');
+  assert.deepEqual(setting('0.9'), { all: 0.9, perKeyword: {} });
+  assert.deepEqual(setting('off=0.95'), { perKeyword: { off: 0.95 } });
+  assert.deepEqual(setting(' 0.97, off=0.9 ,on = 0.95'), { all: 0.97, perKeyword: { off: 0.9, on: 0.95 } });
+  assert.deepEqual(thresholdConfig(setting('0.97,off=0.9')), { defaultThreshold: 0.97, thresholds: { off: 0.9 } });
+  assert.deepEqual(thresholdConfig(setting('off=0.9')), { thresholds: { off: 0.9 } });
+  assert.deepEqual(thresholdConfig(undefined), {});
+  assert.throws(() => setting('off=2'), /--threshold off must be a number in \[0, 1\], got '2'/);
+  assert.throws(() => setting('0.9,0.8'), /one threshold for every keyword, got two/);
+  assert.throws(() => setting('off=0.9,off=0.8'), /gives off two thresholds/);
+  assert.throws(() => setting('=0.9'), /names no keyword/);
+
+  // On the random-weights model: every keyword at the firing threshold, then only one of them.
+  const all = await runListen(wavPath, { model: modelPath, ...FIRING, refractoryMs: 0 }, collect());
+  assert.ok(all.length > 0);
+  const label = all[0]!.label;
+  const one = await runListen(wavPath, { model: modelPath, threshold: 1, thresholds: { [label]: FIRING.threshold }, refractoryMs: 0 }, collect());
+  assert.ok(one.length > 0);
+  assert.ok(one.every((d) => d.label === label), `only ${label} fires: ${one.map((d) => d.label).join(' ')}`);
+  assert.deepEqual(one, all.filter((d) => d.label === label));
+
+  const cli = await run(process.execPath, [join(repoRoot, 'bin/kws.js'), 'listen', wavPath, '--model', modelPath, '--json', '--refractory-ms', '0', '--threshold', `1,${label}=${FIRING.threshold}`], { cwd: repoRoot });
+  assert.deepEqual(cli.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { label: string }).label), one.map((d) => d.label));
+  await assert.rejects(
+    run(process.execPath, [join(repoRoot, 'bin/kws.js'), 'listen', wavPath, '--model', modelPath, '--threshold', 'nosuch=0.5'], { cwd: repoRoot }),
+    (err: { stderr: string }) => /no label "nosuch"/.test(err.stderr),
+  );
 });

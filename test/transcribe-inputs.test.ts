@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -102,6 +102,18 @@ test('a long recording with no detection gives one row with no label and no erro
   await runTranscribe({ inputs: [longFile], recognizer, format: 'csv', stdout, stderr: new Capture(), detector: { defaultThreshold: 1, ignoreLabels: [] } });
   const lines = stdout.text.trimEnd().split('\r\n');
   assert.deepEqual(lines, ['file,label,score,start,end,error,warning', `${longFile},,,,,,`]);
+});
+
+test('a threshold for a label the model lacks stops the batch before any file is read (in-process and with a model file)', async () => {
+  const out = join(dir, 'never-written.jsonl');
+  const detector = { thresholds: { nosuch: 0.5 } };
+  await assert.rejects(runTranscribe({ inputs: [longFile], recognizer, format: 'jsonl', out, stdout: new Capture(), stderr: new Capture(), detector }), /thresholds\.nosuch: the model has no label "nosuch"/);
+  await assert.rejects(runTranscribe({ inputs: [longFile], modelPath, jobs: 1, format: 'jsonl', out, stdout: new Capture(), stderr: new Capture(), detector }), /thresholds\.nosuch: the model has no label "nosuch"/);
+  await assert.rejects(stat(out), { code: 'ENOENT' });
+  // A keyword the model has: only its threshold is set, the long recording is scanned as usual.
+  const label = recognizer.labels.find((l) => l !== '_silence_' && l !== '_unknown_')!;
+  const result = await runTranscribe({ inputs: [longFile], recognizer, format: 'jsonl', stdout: new Capture(), stderr: new Capture(), detector: { thresholds: { [label]: 1 } } });
+  assert.equal(result.failures, 0);
 });
 
 test('worker threads (--jobs 2) give the same rows as the in-process recognizer', async () => {

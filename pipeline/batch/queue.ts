@@ -26,6 +26,7 @@ import { createProgress, type Progress } from '../../util/progress.js';
 import { DEFAULT_MODEL_PATH } from '../recognizer.js';
 import type { DetectorConfig } from '../streaming/types.js';
 import { fileTask, type FileTask } from './file-key.js';
+import { checkDetectorSettings } from './detector-settings.js';
 import { modelIdentity, shortHash } from './model-identity.js';
 import { openBatchSink, resolveBatchOutput, type RowSink, type TextSink } from './output-sink.js';
 import { defaultJobs, RecognizerPool } from './pool.js';
@@ -259,6 +260,7 @@ export async function runQueueTranscribe(options: QueueTranscribeOptions): Promi
   const name = options.queueName ?? DEFAULT_QUEUE_NAME;
   const modelPath = options.modelPath ?? DEFAULT_MODEL_PATH;
   const model = await modelIdentity(modelPath);
+  await checkDetectorSettings(modelPath, options.detector);
   const settings: QueueSettings = {
     modelSha256: model.sha256,
     top,
