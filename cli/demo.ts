@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { startModelDemo } from '../pipeline/demo-server.js';
-import { nonNegativeInt } from './options.js';
+import { nonNegativeInt, thresholdConfig, thresholdSetting, type ThresholdSetting } from './options.js';
 
 interface DemoCliOptions {
   port: number;
   host: string;
   model?: string;
+  threshold?: ThresholdSetting;
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -15,12 +16,14 @@ export function registerDemoCommand(program: Command): void {
     .option('--port <n>', 'port to listen on (0 = any free port)', nonNegativeInt('--port'), 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
+    .option('--threshold <p>', "firing threshold for both inference modes: P for every keyword, LABEL=P for one (over the model's measured thresholds), or both, comma-separated: 0.95,off=0.9 (default: the model's measured thresholds)", thresholdSetting('--threshold'))
     .action(async (opts: DemoCliOptions) => {
       if (opts.port > 65535) throw new RangeError(`--port must be at most 65535, got ${opts.port}`);
       const demo = await startModelDemo({
         modelPath: opts.model,
         port: opts.port,
         host: opts.host,
+        ...(opts.threshold ? { detectorConfig: thresholdConfig(opts.threshold) } : {}),
         log: (line) => console.error(line),
       });
       console.log(`kws demo: model ${demo.recognizer.modelPath} (${demo.recognizer.labels.length} labels)`);

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { request } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { startModelDemo, type ModelDemo } from '../pipeline/demo-server.js';
 import { DEMO_CLOSE_CODES, encodeAudioChunk, type ServerMessage } from '../pipeline/demo/protocol.js';
+import { CONFIG_URL } from '../pipeline/demo/static-files.js';
 import { writeDemoFixtureModel } from './fixtures/demo-model.js';
 import { ensureWebBuilt } from './fixtures/web-build.js';
 
@@ -216,4 +220,34 @@ test('survives clients that vanish mid-stream and caps the number of streams', a
   after.ws.close();
   await after.closed;
   assert.equal((await get('/')).status, 200);
+});
+
+test('kws demo --threshold reaches both inference modes (the served config); a keyword the model lacks is refused before serving', async () => {
+  const labels = (JSON.parse((await get(CONFIG_URL)).body.toString('utf8')) as { labels: string[] }).labels;
+  const keyword = labels.find((l) => l !== '_silence_' && l !== '_unknown_')!;
+  const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/kws.js'), 'demo', '--port', '0', '--model', modelPath, '--threshold', `0.95,${keyword}=0.9`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let stdout = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        const m = /open (http:\/\/\S+)/.exec(stdout);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`kws demo exited with ${code}: ${stdout}`)));
+    });
+    const config = await (await fetch(new URL(CONFIG_URL, url))).json() as { detectorConfig: { defaultThreshold?: number; thresholds?: Record<string, number> } };
+    assert.equal(config.detectorConfig.defaultThreshold, 0.95);
+    assert.deepEqual(config.detectorConfig.thresholds, { [keyword]: 0.9 });
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+  const refused = spawn(process.execPath, [join(repoRoot, 'bin/kws.js'), 'demo', '--port', '0', '--model', modelPath, '--threshold', 'nosuch=0.5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  refused.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  const [code] = await once(refused, 'exit') as [number | null];
+  assert.notEqual(code, 0);
+  assert.match(stderr, /thresholds\.nosuch: the model has no label "nosuch"/);
 });
