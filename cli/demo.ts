@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startModelDemo } from '../pipeline/demo-server.js';
-import { nonNegativeInt, thresholdConfig, thresholdSetting, type ThresholdSetting } from './options.js';
+import { nonNegativeInt, THRESHOLD_SYNTAX, thresholdConfig, thresholdSetting, type ThresholdSetting } from './options.js';
 
 interface DemoCliOptions {
   port: number;
@@ -16,7 +16,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--port <n>', 'port to listen on (0 = any free port)', nonNegativeInt('--port'), 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--model <file>', 'ONNX model (default: the shipped models/kws12/model.onnx)')
-    .option('--threshold <p>', "firing threshold for both inference modes: P for every keyword, LABEL=P for one (over the model's measured thresholds), or both, comma-separated: 0.95,off=0.9 (default: the model's measured thresholds)", thresholdSetting('--threshold'))
+    .option('--threshold <p>', `firing threshold for both inference modes: ${THRESHOLD_SYNTAX} (default: the model's measured thresholds)`, thresholdSetting('--threshold'))
     .action(async (opts: DemoCliOptions) => {
       if (opts.port > 65535) throw new RangeError(`--port must be at most 65535, got ${opts.port}`);
       const demo = await startModelDemo({

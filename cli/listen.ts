@@ -8,7 +8,7 @@ import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
 import { DEFAULT_HOP_MS, DEFAULT_REFRACTORY_MS, DEFAULT_SMOOTHING_MS, DEFAULT_THRESHOLD } from '../pipeline/streaming/config.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import type { Detection, DetectorConfig } from '../pipeline/streaming/types.js';
-import { numberIn, positiveInt, thresholdConfig, thresholdSetting, type ThresholdSetting } from './options.js';
+import { numberIn, positiveInt, THRESHOLD_SYNTAX, thresholdConfig, thresholdSetting, type ThresholdSetting } from './options.js';
 
 export interface ListenOptions {
   model?: string;
@@ -75,7 +75,7 @@ export function registerListenCommand(program: Command): void {
     .option('--json', 'one JSON object per line: label, score, start, end, fired (seconds)', false)
     .option('--hop-ms <n>', `model evaluation period (default: the model's measured timing, else ${DEFAULT_HOP_MS})`, positiveInt('--hop-ms'))
     .option('--smoothing-ms <n>', `moving average of the posteriors over this span (default: the model's measured timing, else ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
-    .option('--threshold <p>', `firing threshold on the smoothed posterior: P for every keyword, LABEL=P for one (over the model's measured thresholds), or both, comma-separated: 0.95,off=0.9 (default: the model's measured thresholds, else ${DEFAULT_THRESHOLD})`, thresholdSetting('--threshold'))
+    .option('--threshold <p>', `firing threshold on the smoothed posterior: ${THRESHOLD_SYNTAX} (default: the model's measured thresholds, else ${DEFAULT_THRESHOLD})`, thresholdSetting('--threshold'))
     .option('--refractory-ms <n>', `quiet period after a detection (default: the model's measured timing, else ${DEFAULT_REFRACTORY_MS})`, numberIn('--refractory-ms', 0, 3_600_000))
     .action(async (file: string, opts: Omit<ListenOptions, 'threshold' | 'thresholds'> & { threshold?: ThresholdSetting }) => {
       const { threshold, ...rest } = opts;

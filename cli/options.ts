@@ -54,6 +54,9 @@ export interface ThresholdSetting {
   perKeyword: Record<string, number>;
 }
 
+/** How a `--threshold` value is written, for the help of every command that takes one. */
+export const THRESHOLD_SYNTAX = "P for every keyword, LABEL=P for one (over the model's measured thresholds), or both, comma-separated: 0.95,off=0.9";
+
 /** Parses `0.9`, `off=0.95` or `0.97,off=0.9,on=0.95`; labels are checked against the model later. */
 export function thresholdSetting(name: string): (value: string) => ThresholdSetting {
   const probability = numberIn(name, 0, 1);

@@ -6,7 +6,7 @@ import { OUTPUT_FORMATS, type OutputFormat } from '../pipeline/output-format.js'
 import { DEFAULT_BATCH_SIZE, runTranscribe } from '../pipeline/transcribe.js';
 import { defaultJobs } from '../pipeline/batch/pool.js';
 import { EXIT_INTERRUPTED, UsageError } from './exit-codes.js';
-import { jobCount, nonNegativeInt, numberIn, oneOf, positiveInt, thresholdConfig, thresholdSetting, type ThresholdSetting } from './options.js';
+import { jobCount, nonNegativeInt, numberIn, oneOf, positiveInt, THRESHOLD_SYNTAX, thresholdConfig, thresholdSetting, type ThresholdSetting } from './options.js';
 
 interface TranscribeCliOptions {
   model?: string;
@@ -65,7 +65,7 @@ export function registerTranscribeCommand(program: Command): void {
     .option('-j, --jobs <n>', `worker threads, each with its own model session (default: the number of cores, ${defaultJobs()} here)`, jobCount('--jobs'))
     .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal anyway)')
     .option('--long-tolerance <seconds>', 'a file longer than the model window by more than this is scanned for detections', numberIn('--long-tolerance', 0, 3600), DEFAULT_LONG_TOLERANCE_SECONDS)
-    .option('--threshold <p>', "detection threshold for long recordings: P for every keyword, LABEL=P for one (over the model's own), or both, comma-separated: 0.95,off=0.9 (default: the model's own, else 0.9)", thresholdSetting('--threshold'))
+    .option('--threshold <p>', `detection threshold for long recordings: ${THRESHOLD_SYNTAX} (default: the model's own, else 0.9)`, thresholdSetting('--threshold'))
     .option('--queue <url>', 'queue mode: enqueue the files on this Redis (redis://HOST:PORT) for `kws worker`s and collect their results')
     .option('--queue-name <name>', 'queue mode: BullMQ queue name', DEFAULT_QUEUE_NAME)
     .option('--chunk-size <n>', 'queue mode: files per job', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
