@@ -1,6 +1,7 @@
 /** `kws evaluate-stream`: the command line of evaluation/stream-evaluation.ts. */
 import type { Command } from 'commander';
 import type { Split } from '../datasets/types.js';
+import { TARGET_FALSE_ACCEPTS_PER_HOUR } from '../evaluation/detection-metrics.js';
 import { DEFAULT_STREAM_MINUTES, DEFAULT_STREAM_SECONDS, runEvaluateStream, STREAM_SPLITS } from '../evaluation/stream-evaluation.js';
 import { DEFAULT_HOP_MS, DEFAULT_SMOOTHING_MS } from '../pipeline/streaming/config.js';
 import { addHoldoutOptions, collect, numberIn, oneOf, positiveInt } from './options.js';
@@ -25,6 +26,7 @@ interface EvaluateStreamCliOptions {
   holdoutData: string[];
   hopMs?: number;
   smoothingMs?: number;
+  maxFalseAcceptsPerHour: number;
 }
 
 export function registerEvaluateStreamCommand(program: Command): void {
@@ -45,7 +47,8 @@ export function registerEvaluateStreamCommand(program: Command): void {
     .option('--smoothing-ms <n>', `detector moving average of the posteriors over this span (default: the model's measured timing, else ${DEFAULT_SMOOTHING_MS})`, numberIn('--smoothing-ms', 0, 60_000))
     .option('--holdout-data <dir>', 'also take keywords and other words from this folder\'s same split, its speakers split by the hold-out re-split of `kws train --holdout DIR` (at --holdout-test-percent, by default the model\'s own share); repeatable', collect, [])
     .option('--negatives <dir>', 'also take other words (not the model\'s keywords) from this folder\'s same split (repeatable)', collect, [])
-    .option('--save-thresholds', 'write the <= 1 FA/h operating point (one threshold, or per keyword where that misses fewer) into the model file as the defaults of kws listen and the demo (validation or train split only)', false)
+    .option('--max-false-accepts-per-hour <n>', 'false-accept budget of the operating point that is reported and saved (a lower budget than the one wanted on other speakers leaves a margin)', numberIn('--max-false-accepts-per-hour', 0, 3600), TARGET_FALSE_ACCEPTS_PER_HOUR)
+    .option('--save-thresholds', 'write the operating point (one threshold, or per keyword where that misses fewer) into the model file as the defaults of kws listen and the demo (validation or train split only)', false)
     .action(async (opts: EvaluateStreamCliOptions) => {
       await runEvaluateStream({
         data: opts.data,
@@ -62,6 +65,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
         saveThresholds: opts.saveThresholds,
         negatives: opts.negatives,
         holdoutData: opts.holdoutData,
+        maxFalseAcceptsPerHour: opts.maxFalseAcceptsPerHour,
         detector: {
           ...(opts.hopMs !== undefined ? { hopMs: opts.hopMs } : {}),
           ...(opts.smoothingMs !== undefined ? { smoothingMs: opts.smoothingMs } : {}),

@@ -53,6 +53,8 @@ export interface EvaluateStreamOptions {
   holdoutData?: string[];
   /** Folders to take only other words from (their keyword clips are left out), same split. */
   negatives?: string[];
+  /** False-accept budget of the operating point and of saved thresholds (default TARGET_FALSE_ACCEPTS_PER_HOUR). */
+  maxFalseAcceptsPerHour?: number;
 }
 
 export interface StreamReport {
@@ -98,7 +100,7 @@ export interface FalseAccept {
   under: string | null;
 }
 
-interface OperatingThresholds {
+export interface OperatingThresholds {
   thresholds: { defaultThreshold: number; thresholds: Record<string, number> };
   measured: Pick<DetPoint, 'falseRejectRate' | 'falseAcceptsPerHour'>;
 }
@@ -107,7 +109,7 @@ interface OperatingThresholds {
  * The operating point kws reports and saves: per-keyword thresholds only where they measured fewer
  * misses than one threshold for all; null when neither keeps the false-accept budget.
  */
-function operatingThresholds(point: DetPoint | null, perKeyword: PerKeywordOperatingPoint | null): OperatingThresholds | null {
+export function operatingThresholds(point: DetPoint | null, perKeyword: PerKeywordOperatingPoint | null): OperatingThresholds | null {
   if (perKeyword && (!point || perKeyword.point.falseRejectRate < point.falseRejectRate)) {
     const defaultThreshold = point?.threshold ?? Math.max(...Object.values(perKeyword.thresholds));
     return { thresholds: { defaultThreshold, thresholds: perKeyword.thresholds }, measured: perKeyword.point };
@@ -160,6 +162,8 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
   const streamSeconds = Math.min(options.streamSeconds ?? DEFAULT_STREAM_SECONDS, minutes * 60);
   if (!(minutes > 0)) throw new RangeError(`minutes must be > 0, got ${minutes}`);
   if (!(streamSeconds >= 5)) throw new RangeError(`streamSeconds must be >= 5, got ${streamSeconds}`);
+  const budget = options.maxFalseAcceptsPerHour ?? TARGET_FALSE_ACCEPTS_PER_HOUR;
+  if (!(budget >= 0)) throw new RangeError(`maxFalseAcceptsPerHour must be >= 0, got ${budget}`);
   const modelPath = options.modelPath ?? DEFAULT_MODEL_PATH;
   if (options.saveThresholds && options.split === 'test') {
     throw new RangeError('--save-thresholds: choose thresholds on the validation split, not on the test split whose figures they would then bias');
@@ -220,7 +224,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       historyLength: detector.smoothingLength,
       toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
     };
-    const { sweep, point, perKeyword: perKeywordPoint } = chooseStreamThresholds(scored, sweepOptions, keywordLabels);
+    const { sweep, point, perKeyword: perKeywordPoint } = chooseStreamThresholds(scored, sweepOptions, keywordLabels, budget);
     const operating = operatingThresholds(point, perKeywordPoint);
     for (const k of Object.values(perKeyword)) k.falseRejectRate = k.keywords > 0 ? k.misses / k.keywords : 0;
     const falseAccepts = operating ? falseAcceptsAt(scored, placedFillers, sweepOptions, operating.thresholds) : [];
@@ -241,7 +245,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       latencyAtConfiguredThreshold: latencySummary(latencies),
       perKeywordAtConfiguredThreshold: perKeyword,
       sweep,
-      operatingPoint: { maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR, point },
+      operatingPoint: { maxFalseAcceptsPerHour: budget, point },
       perKeywordOperatingPoint: perKeywordPoint,
       falseAcceptsAtOperatingPoint: falseAccepts,
       configuredThresholds: { defaultThreshold: detector.config.defaultThreshold, thresholds: detector.config.thresholds },
@@ -261,14 +265,14 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
 
     let saved: OperatingThresholds['thresholds'] | null = null;
     if (options.saveThresholds) {
-      if (!operating) throw new Error(`--save-thresholds: no swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h; ${modelPath} left unchanged`);
+      if (!operating) throw new Error(`--save-thresholds: no swept threshold reaches <= ${budget} FA/h; ${modelPath} left unchanged`);
       saved = operating.thresholds;
       const detection = {
         ...saved,
         hopMs: detector.config.hopMs,
         smoothingMs: detector.config.smoothingMs,
         refractoryMs: detector.config.refractoryMs,
-        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, ...(report.holdoutData ? { holdoutData: report.holdoutData } : {}), ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }), minutes, seed, maxFalseAcceptsPerHour: TARGET_FALSE_ACCEPTS_PER_HOUR },
+        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, ...(report.holdoutData ? { holdoutData: report.holdoutData } : {}), ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }), minutes, seed, maxFalseAcceptsPerHour: budget },
         measured: { falseRejectRate: operating.measured.falseRejectRate, falseAcceptsPerHour: operating.measured.falseAcceptsPerHour, keywords: report.keywords },
       };
       await recognizer.dispose();
@@ -288,8 +292,8 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       out.write('\n');
       out.write(sweepTable(sweep));
       out.write(point
-        ? `\noperating point (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): threshold ${point.threshold}, FRR ${percent(point.falseRejectRate)}, ${point.falseAcceptsPerHour.toFixed(2)} FA/h\n`
-        : `\nno swept threshold reaches <= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h\n`);
+        ? `\noperating point (<= ${budget} FA/h): threshold ${point.threshold}, FRR ${percent(point.falseRejectRate)}, ${point.falseAcceptsPerHour.toFixed(2)} FA/h\n`
+        : `\nno swept threshold reaches <= ${budget} FA/h\n`);
       if (falseAccepts.length > 0) {
         const counts = new Map<string, number>();
         for (const f of falseAccepts) counts.set(`${f.label} on ${f.under ?? 'noise only'}`, (counts.get(`${f.label} on ${f.under ?? 'noise only'}`) ?? 0) + 1);
@@ -297,7 +301,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       }
       if (perKeywordPoint) {
         const p = perKeywordPoint.point;
-        out.write(`per-keyword thresholds (<= ${TARGET_FALSE_ACCEPTS_PER_HOUR} FA/h): ${Object.entries(perKeywordPoint.thresholds).map(([l, t]) => `${l} ${t}`).join(', ')}: FRR ${percent(p.falseRejectRate)}, ${p.falseAcceptsPerHour.toFixed(2)} FA/h\n`);
+        out.write(`per-keyword thresholds (<= ${budget} FA/h): ${Object.entries(perKeywordPoint.thresholds).map(([l, t]) => `${l} ${t}`).join(', ')}: FRR ${percent(p.falseRejectRate)}, ${p.falseAcceptsPerHour.toFixed(2)} FA/h\n`);
       }
       if (saved) {
         const perLabel = Object.entries(saved.thresholds).map(([l, t]) => `${l} ${t}`).join(', ');

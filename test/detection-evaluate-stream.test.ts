@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEvaluateStream, type StreamReport } from '../cli/evaluate-stream.js';
-import { DEFAULT_SWEEP_THRESHOLDS } from '../evaluation/detection-metrics.js';
+import { chooseOperatingPoint, DEFAULT_SWEEP_THRESHOLDS } from '../evaluation/detection-metrics.js';
 import { readOnnxManifest } from '../model/onnx/metadata.js';
 import { SeededRandom } from '../util/random.js';
 import { runKws } from './helpers/kws-process.js';
@@ -125,4 +125,31 @@ test('evaluate-stream --save-thresholds stores the detector timing the threshold
   const detection = readOnnxManifest(await readFile(saved), saved).detection!;
   assert.deepEqual([detection.hopMs, detection.smoothingMs, detection.refractoryMs], [100, 600, 1200]);
   assert.match(out.text, /saved into .* \(hop 100 ms, smoothing 600 ms, refractory 1200 ms\)/);
+});
+
+test('evaluate-stream --max-false-accepts-per-hour sets the budget of the operating point it reports and saves', async () => {
+  const reports: StreamReport[] = [];
+  const saved = join(dir, 'budget.onnx');
+  await copyFile(modelPath, saved);
+  for (const budget of [0, 3600]) {
+    reports.push(await runEvaluateStream({
+      data: dataDir, split: 'all', minutes: 1, streamSeconds: 30, modelPath: saved, seed: 4, reportDir: join(dir, `report-budget-${budget}`), out: sink(), progress: false,
+      detector: { ignoreLabels: [] }, maxFalseAcceptsPerHour: budget, saveThresholds: true,
+    }));
+  }
+  const [strict, loose] = reports as [StreamReport, StreamReport];
+  // The same streams and scores: only the budget differs.
+  assert.deepEqual(strict.sweep, loose.sweep);
+  for (const [r, budget] of [[strict, 0], [loose, 3600]] as const) {
+    assert.equal(r.operatingPoint.maxFalseAcceptsPerHour, budget);
+    assert.deepEqual(r.operatingPoint.point, chooseOperatingPoint(r.sweep, budget));
+    assert.ok(r.operatingPoint.point!.falseAcceptsPerHour <= budget);
+  }
+  assert.ok(loose.operatingPoint.point!.falseRejectRate < strict.operatingPoint.point!.falseRejectRate, 'a larger budget buys fewer misses on these streams');
+  const detection = readOnnxManifest(await readFile(saved), saved).detection!;
+  assert.equal(detection.chosenOn?.maxFalseAcceptsPerHour, 3600);
+
+  const refused = await runKws(['evaluate-stream', '--data', dataDir, '--split', 'all', '--minutes', '1', '--model', modelPath, '--max-false-accepts-per-hour', 'lots'], dir);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--max-false-accepts-per-hour must be a number in \[0, 3600\], got 'lots'/);
 });
