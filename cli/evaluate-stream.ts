@@ -27,6 +27,7 @@ interface EvaluateStreamCliOptions {
   hopMs?: number;
   smoothingMs?: number;
   maxFalseAcceptsPerHour: number;
+  oneThreshold: boolean;
 }
 
 export function registerEvaluateStreamCommand(program: Command): void {
@@ -48,6 +49,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
     .option('--holdout-data <dir>', 'also take keywords and other words from this folder\'s same split, its speakers split by the hold-out re-split of `kws train --holdout DIR` (at --holdout-test-percent, by default the model\'s own share); repeatable', collect, [])
     .option('--negatives <dir>', 'also take other words (not the model\'s keywords) from this folder\'s same split (repeatable)', collect, [])
     .option('--max-false-accepts-per-hour <n>', 'false-accept budget of the operating point that is reported and saved (a lower budget than the one wanted on other speakers leaves a margin)', numberIn('--max-false-accepts-per-hour', 0, 3600), TARGET_FALSE_ACCEPTS_PER_HOUR)
+    .option('--one-threshold', 'the operating point is one threshold for every keyword, even where per-keyword thresholds miss fewer on these streams (per-keyword ones chosen on some speakers may not keep the budget on others)', false)
     .option('--save-thresholds', 'write the operating point (one threshold, or per keyword where that misses fewer) into the model file as the defaults of kws listen and the demo (validation or train split only)', false)
     .action(async (opts: EvaluateStreamCliOptions) => {
       await runEvaluateStream({
@@ -66,6 +68,7 @@ export function registerEvaluateStreamCommand(program: Command): void {
         negatives: opts.negatives,
         holdoutData: opts.holdoutData,
         maxFalseAcceptsPerHour: opts.maxFalseAcceptsPerHour,
+        oneThreshold: opts.oneThreshold,
         detector: {
           ...(opts.hopMs !== undefined ? { hopMs: opts.hopMs } : {}),
           ...(opts.smoothingMs !== undefined ? { smoothingMs: opts.smoothingMs } : {}),

@@ -47,6 +47,8 @@ export interface EvaluateStreamOptions {
   progress?: boolean;
   /** Store the operating point's threshold in the model file as its detection default (not on 'test'). */
   saveThresholds?: boolean;
+  /** Report and save one threshold for every keyword even where per-keyword thresholds miss fewer on these streams (they may not carry over to other speakers). */
+  oneThreshold?: boolean;
   /** More folders to take keywords and other words from (same split). */
   extraData?: string[];
   /** More folders to take keywords and other words from, split by the hold-out speaker re-split (as `kws train --holdout DIR`) at the same share as `holdout`. */
@@ -225,7 +227,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
     };
     const { sweep, point, perKeyword: perKeywordPoint } = chooseStreamThresholds(scored, sweepOptions, keywordLabels, budget);
-    const operating = operatingThresholds(point, perKeywordPoint);
+    const operating = operatingThresholds(point, options.oneThreshold ? null : perKeywordPoint);
     for (const k of Object.values(perKeyword)) k.falseRejectRate = k.keywords > 0 ? k.misses / k.keywords : 0;
     const falseAccepts = operating ? falseAcceptsAt(scored, placedFillers, sweepOptions, operating.thresholds) : [];
     const report: StreamReport = {
@@ -272,7 +274,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
         hopMs: detector.config.hopMs,
         smoothingMs: detector.config.smoothingMs,
         refractoryMs: detector.config.refractoryMs,
-        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, ...(report.holdoutData ? { holdoutData: report.holdoutData } : {}), ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }), minutes, seed, maxFalseAcceptsPerHour: budget },
+        chosenOn: { data: report.data, split: report.split, holdout: report.holdout, ...(report.holdoutData ? { holdoutData: report.holdoutData } : {}), ...(holdoutTestPercent === undefined ? {} : { holdoutTestPercent }), minutes, seed, maxFalseAcceptsPerHour: budget, ...(options.oneThreshold ? { oneThreshold: true } : {}) },
         measured: { falseRejectRate: operating.measured.falseRejectRate, falseAcceptsPerHour: operating.measured.falseAcceptsPerHour, keywords: report.keywords },
       };
       await recognizer.dispose();

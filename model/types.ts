@@ -186,7 +186,7 @@ export interface DetectionDefaults {
   smoothingMs?: number;
   refractoryMs?: number;
   /** Where the thresholds were measured. */
-  chosenOn: { data: string; split: string; holdout: boolean; holdoutData?: string[]; holdoutTestPercent?: number; minutes: number; seed: number; maxFalseAcceptsPerHour: number };
+  chosenOn: { data: string; split: string; holdout: boolean; holdoutData?: string[]; holdoutTestPercent?: number; minutes: number; seed: number; maxFalseAcceptsPerHour: number; oneThreshold?: boolean };
   /** What was measured there at these thresholds. */
   measured: { falseRejectRate: number; falseAcceptsPerHour: number; keywords: number };
 }

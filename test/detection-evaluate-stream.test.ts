@@ -153,3 +153,19 @@ test('evaluate-stream --max-false-accepts-per-hour sets the budget of the operat
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /--max-false-accepts-per-hour must be a number in \[0, 3600\], got 'lots'/);
 });
+
+test('evaluate-stream --one-threshold saves the one-threshold operating point and records the choice', async () => {
+  const saved = join(dir, 'one.onnx');
+  await copyFile(modelPath, saved);
+  const report = await runEvaluateStream({
+    data: dataDir, split: 'all', minutes: 1, streamSeconds: 30, modelPath: saved, seed: 4, reportDir: join(dir, 'report-one'), out: sink(), progress: false,
+    detector: { ignoreLabels: [] }, maxFalseAcceptsPerHour: 120, oneThreshold: true, saveThresholds: true,
+  });
+  const point = report.operatingPoint.point!;
+  assert.deepEqual(point, chooseOperatingPoint(report.sweep, 120));
+  const detection = readOnnxManifest(await readFile(saved), saved).detection!;
+  assert.equal(detection.defaultThreshold, point.threshold);
+  assert.deepEqual(detection.thresholds, {});
+  assert.equal(detection.chosenOn?.oneThreshold, true);
+  assert.equal(detection.measured?.falseRejectRate, point.falseRejectRate);
+});
