@@ -50,7 +50,10 @@ before(async () => {
   ensureWebBuilt();
   dir = await mkdtemp(join(tmpdir(), 'kws-browser-demo-'));
   let modelPath = DEFAULT_MODEL_PATH;
-  config = {};
+  // The model's own threshold is its <= 1 false accept/hour point on real speakers, where it misses
+  // most commands (README, *Streaming detection*); the page's detection path is under test here, at
+  // a threshold where the model finds the track's three commands.
+  config = { defaultThreshold: 0.95 };
   if (!haveTrainedModel) {
     modelPath = join(dir, 'model.onnx');
     await writeDemoFixtureModel(modelPath, 5);
