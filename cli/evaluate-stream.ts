@@ -33,7 +33,7 @@ interface EvaluateStreamCliOptions {
 export function registerEvaluateStreamCommand(program: Command): void {
   addHoldoutOptions(program
     .command('evaluate-stream')
-    .description('keyword detection on long noisy streams built from held-out clips: FRR and false accepts/hour per threshold, DET curve, <= 1 FA/h operating point')
+    .description('keyword detection on long noisy streams built from held-out clips: FRR and false accepts/hour per threshold, DET curve, the <= 1 FA/h operating point (or --max-false-accepts-per-hour)')
     .requiredOption('--data <dir>', 'Speech Commands-layout folder to take keyword and other-word clips from')
     .option('--split <split>', 'test, validation, train or all: clips the model was not trained on', oneOf('--split', STREAM_SPLITS), 'test')
   )

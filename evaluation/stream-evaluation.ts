@@ -81,7 +81,8 @@ export interface StreamReport {
   /** Per keyword at the detector's thresholds: how often it was said, missed, and fired where it was not said. */
   perKeywordAtConfiguredThreshold: Record<string, { keywords: number; misses: number; falseRejectRate: number; falseAccepts: number }>;
   sweep: DetPoint[];
-  operatingPoint: { maxFalseAcceptsPerHour: number; point: DetPoint | null };
+  /** `oneThreshold`: the point reported and saved is the one threshold even where per-keyword thresholds miss fewer. */
+  operatingPoint: { maxFalseAcceptsPerHour: number; point: DetPoint | null; oneThreshold?: boolean };
   /** Per-keyword thresholds at the same budget (null: none keeps it). */
   perKeywordOperatingPoint: PerKeywordOperatingPoint | null;
   /** What fired falsely at the operating point (per-keyword where it misses fewer), and what was said there. */
@@ -247,7 +248,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
       latencyAtConfiguredThreshold: latencySummary(latencies),
       perKeywordAtConfiguredThreshold: perKeyword,
       sweep,
-      operatingPoint: { maxFalseAcceptsPerHour: budget, point },
+      operatingPoint: { maxFalseAcceptsPerHour: budget, point, ...(options.oneThreshold ? { oneThreshold: true } : {}) },
       perKeywordOperatingPoint: perKeywordPoint,
       falseAcceptsAtOperatingPoint: falseAccepts,
       configuredThresholds: { defaultThreshold: detector.config.defaultThreshold, thresholds: detector.config.thresholds },

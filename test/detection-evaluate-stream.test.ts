@@ -142,6 +142,7 @@ test('evaluate-stream --max-false-accepts-per-hour sets the budget of the operat
   assert.deepEqual(strict.sweep, loose.sweep);
   for (const [r, budget] of [[strict, 0], [loose, 3600]] as const) {
     assert.equal(r.operatingPoint.maxFalseAcceptsPerHour, budget);
+    assert.equal(r.operatingPoint.oneThreshold, undefined);
     assert.deepEqual(r.operatingPoint.point, chooseOperatingPoint(r.sweep, budget));
     assert.ok(r.operatingPoint.point!.falseAcceptsPerHour <= budget);
   }
@@ -163,6 +164,7 @@ test('evaluate-stream --one-threshold saves the one-threshold operating point an
   });
   const point = report.operatingPoint.point!;
   assert.deepEqual(point, chooseOperatingPoint(report.sweep, 120));
+  assert.equal(report.operatingPoint.oneThreshold, true);
   const detection = readOnnxManifest(await readFile(saved), saved).detection!;
   assert.equal(detection.defaultThreshold, point.threshold);
   assert.deepEqual(detection.thresholds, {});
