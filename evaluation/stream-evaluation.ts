@@ -22,6 +22,7 @@ import { holdoutTestPercentFor } from '../model/holdout.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
 import { replayTrigger } from '../pipeline/streaming/trigger.js';
 import type { DetectorConfig } from '../pipeline/streaming/types.js';
+import type { StreamingDetector } from '../pipeline/streaming/detector.js';
 
 export const STREAM_SPLITS: readonly (Split | 'all')[] = ['test', 'validation', 'train', 'all'];
 export const DEFAULT_STREAM_MINUTES = 30;
@@ -118,6 +119,17 @@ export function operatingThresholds(point: DetPoint | null, perKeyword: PerKeywo
     return { thresholds: { defaultThreshold, thresholds: perKeyword.thresholds }, measured: perKeyword.point };
   }
   return point ? { thresholds: { defaultThreshold: point.threshold, thresholds: {} }, measured: point } : null;
+}
+
+/** Sweep settings that replay a detector's stored posteriors as the detector ran them: its trigger, window and smoothing length. */
+export function detectorSweepOptions(detector: StreamingDetector, labels: readonly string[]): SweepOptions {
+  return {
+    labels,
+    trigger: detector.config,
+    windowSeconds: detector.windowSamples / detector.features.sampleRateHz,
+    historyLength: detector.smoothingLength,
+    toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
+  };
 }
 
 /** Replays the streams at `thresholds` and names what was said under every false accept. */
@@ -220,13 +232,7 @@ export async function runEvaluateStream(options: EvaluateStreamOptions): Promise
     } finally {
       progress.stop();
     }
-    const sweepOptions = {
-      labels: recognizer.labels,
-      trigger: detector.config,
-      windowSeconds: detector.windowSamples / detector.features.sampleRateHz,
-      historyLength: detector.smoothingLength,
-      toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
-    };
+    const sweepOptions = detectorSweepOptions(detector, recognizer.labels);
     const { sweep, point, perKeyword: perKeywordPoint } = chooseStreamThresholds(scored, sweepOptions, keywordLabels, budget);
     const operating = operatingThresholds(point, options.oneThreshold ? null : perKeywordPoint);
     for (const k of Object.values(perKeyword)) k.falseRejectRate = k.keywords > 0 ? k.misses / k.keywords : 0;

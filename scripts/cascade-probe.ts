@@ -16,9 +16,9 @@
 import { parseArgs } from 'node:util';
 import type { Split } from '../datasets/types.js';
 import {
-  chooseStreamThresholds, DEFAULT_MATCH_TOLERANCE_SECONDS, detPoint, replayStreams, TARGET_FALSE_ACCEPTS_PER_HOUR,
-  type ScoredStream, type SweepOptions,
+  chooseStreamThresholds, detPoint, replayStreams, TARGET_FALSE_ACCEPTS_PER_HOUR, type ScoredStream,
 } from '../evaluation/detection-metrics.js';
+import { detectorSweepOptions } from '../evaluation/stream-evaluation.js';
 import { buildStream, modelStreamSources } from '../evaluation/stream-builder.js';
 import { holdoutTestPercentFor } from '../model/holdout.js';
 import { Recognizer } from '../pipeline/recognizer.js';
@@ -102,13 +102,7 @@ async function main(): Promise<void> {
     return { label, scored, seconds };
   };
 
-  const sweepOptions: SweepOptions = {
-    labels: first.labels,
-    trigger: config,
-    windowSeconds: detectors[0]!.windowSamples / detectors[0]!.features.sampleRateHz,
-    historyLength: detectors[0]!.smoothingLength,
-    toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
-  };
+  const sweepOptions = detectorSweepOptions(detectors[0]!, first.labels);
   const choose = await scan('choose', values['choose-data'], values['choose-split'], values['choose-holdout'], Number(values['choose-minutes']));
   const report = await scan('report', values['report-data'], values['report-split'], values['report-holdout'], Number(values['report-minutes']));
   console.log(`models: first ${values.model[0]}, second ${values.model[1]}; hop ${config.hopMs} ms, smoothing ${config.smoothingMs} ms`);

@@ -16,11 +16,10 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Split } from '../datasets/types.js';
 import {
-  chooseStreamThresholds, DEFAULT_MATCH_TOLERANCE_SECONDS, detPoint, replayStreams,
-  type DetPoint, type ScoredStream, type SweepOptions,
+  chooseStreamThresholds, detPoint, replayStreams, type DetPoint, type ScoredStream,
 } from '../evaluation/detection-metrics.js';
 import { buildStream, modelStreamSources, type SourceClip, type StreamSources } from '../evaluation/stream-builder.js';
-import { operatingThresholds } from '../evaluation/stream-evaluation.js';
+import { detectorSweepOptions, operatingThresholds } from '../evaluation/stream-evaluation.js';
 import { holdoutTestPercentFor } from '../model/holdout.js';
 import { DEFAULT_MODEL_PATH, Recognizer } from '../pipeline/recognizer.js';
 import { createNodeDetector, scanRecording } from '../pipeline/streaming/node.js';
@@ -106,13 +105,7 @@ async function main(): Promise<void> {
   }
   await recognizer.dispose();
 
-  const sweepOptions: SweepOptions = {
-    labels: recognizer.labels,
-    trigger: config,
-    windowSeconds: detector.windowSamples / detector.features.sampleRateHz,
-    historyLength: detector.smoothingLength,
-    toleranceSeconds: DEFAULT_MATCH_TOLERANCE_SECONDS,
-  };
+  const sweepOptions = detectorSweepOptions(detector, recognizer.labels);
   const transfers: Transfer[] = [];
   for (const budget of budgets) {
     for (const chooseFold of [0, 1]) {
